@@ -1,0 +1,14 @@
+// Shared jest settings: swc transpiles TypeScript (type checking is the build's job),
+// and @dilo/* imports resolve to sources so tests never need a prior build.
+const path = require('node:path');
+const root = __dirname;
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
+  moduleNameMapper: {
+    '^@dilo/(core|saliency|augment|contrastive|detection|eval)$': path.join(root, 'packages/$1/src/index.ts'),
+  },
+  testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testTimeout: 60000,
+};

@@ -1,0 +1,138 @@
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's Node bundle registers no gradients; tfjs-layers' bundle registers all of them
+// into the shared global registry (measured: getGradient('Conv2D') is undefined before).
+import '@tensorflow/tfjs-layers';
+import * as path from 'node:path';
+import * as os from 'node:os';
+
+export { tf };
+
+/** Tensor backends, fastest first. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+export interface BackendChoice {
+  backend: BackendName;
+  /** the npm package that provided it */
+  provider: string;
+  threads: number;
+  /** backends tried before this one, with why they were not used */
+  skipped: { backend: BackendName; reason: string }[];
+}
+
+export interface SelectBackendOptions {
+  /** 'auto' (default) or a backend name; env DILO_BACKEND overrides when this is 'auto' */
+  backend?: BackendName | 'auto';
+  /** threads for wasm/cpu work (default: env DILO_THREADS, else the number of cores) */
+  threads?: number;
+  /** log the choice on stderr (default true) */
+  log?: boolean;
+  /** for tests: how a package is loaded */
+  load?: (pkg: string) => unknown;
+}
+
+/** Packages that provide the native TensorFlow backend, in order of preference. */
+export const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+
+/**
+ * The backends to try, in order. An explicit choice is tried alone (failing loudly);
+ * 'auto' tries tensorflow, then wasm, then cpu.
+ */
+export function backendCandidates(requested: BackendName | 'auto' | undefined, env: NodeJS.ProcessEnv = process.env): BackendName[] {
+  let r = requested ?? 'auto';
+  if (r === 'auto' && env.DILO_BACKEND) r = env.DILO_BACKEND as BackendName;
+  if (r === 'auto') return [...BACKEND_ORDER];
+  if (!BACKEND_ORDER.includes(r)) throw new Error(`unknown backend '${r}' (expected one of ${BACKEND_ORDER.join(', ')}, or auto)`);
+  return [r];
+}
+
+export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const t = Number(env.DILO_THREADS);
+  if (Number.isInteger(t) && t > 0) return t;
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** The folder holding tfjs-backend-wasm's .wasm files, resolved from the installed package (no network). */
+export function wasmDir(): string {
+  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
+}
+
+let current: BackendChoice | null = null;
+
+/** Select, initialise and log the tensor backend. Idempotent for the same request. */
+export async function selectBackend(opts: SelectBackendOptions = {}): Promise<BackendChoice> {
+  const candidates = backendCandidates(opts.backend);
+  if (current && candidates.includes(current.backend) && opts.threads === undefined) return current;
+  const load = opts.load ?? ((p: string) => require(p));
+  const threads = opts.threads ?? defaultThreads();
+  const skipped: BackendChoice['skipped'] = [];
+  for (const name of candidates) {
+    try {
+      const provider = await initBackend(name, threads, load);
+      current = { backend: name, provider, threads: name === 'tensorflow' ? threads : name === 'wasm' ? wasmThreads(threads) : 1, skipped };
+      if (opts.log !== false) {
+        const why = skipped.length ? ` (skipped: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : '';
+        process.stderr.write(`dilo: tensor backend ${current.backend} via ${provider}, ${current.threads} thread(s)${why}\n`);
+      }
+      return current;
+    } catch (err) {
+      skipped.push({ backend: name, reason: firstLine(err) });
+      if (candidates.length === 1) throw new Error(`backend '${name}' is not available: ${firstLine(err)}`);
+    }
+  }
+  throw new Error(`no tensor backend could be initialised: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+}
+
+/**
+ * tfjs turns wasm threads off under Node (Emscripten's pthread workers come from blob: URLs
+ * that worker_threads refuses), so the wasm backend runs one thread here; parallel work is
+ * done with worker processes instead.
+ */
+function wasmThreads(_requested: number): number {
+  return 1;
+}
+
+async function initBackend(name: BackendName, _threads: number, load: (p: string) => unknown): Promise<string> {
+  if (name === 'tensorflow') {
+    const errors: string[] = [];
+    for (const pkg of TENSORFLOW_PACKAGES) {
+      try {
+        load(pkg); // registers the 'tensorflow' backend as a side effect
+        if (!tf.findBackend('tensorflow')) throw new Error('package loaded but registered no tensorflow backend');
+        await setOrThrow('tensorflow');
+        return pkg;
+      } catch (err) {
+        errors.push(`${pkg}: ${firstLine(err)}`);
+      }
+    }
+    throw new Error(errors.join(' / '));
+  }
+  if (name === 'wasm') {
+    const wasm = load('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+    if (typeof wasm?.setWasmPaths !== 'function') throw new Error('tfjs-backend-wasm has no setWasmPaths');
+    {
+      const dir = wasmDir() + path.sep;
+      wasm.setWasmPaths({
+        'tfjs-backend-wasm.wasm': dir + 'tfjs-backend-wasm.wasm',
+        'tfjs-backend-wasm-simd.wasm': dir + 'tfjs-backend-wasm-simd.wasm',
+        'tfjs-backend-wasm-threaded-simd.wasm': dir + 'tfjs-backend-wasm-threaded-simd.wasm',
+      });
+      await setOrThrow('wasm');
+    }
+    return '@tensorflow/tfjs-backend-wasm';
+  }
+  load('@tensorflow/tfjs-backend-cpu');
+  await setOrThrow('cpu');
+  return '@tensorflow/tfjs-backend-cpu';
+}
+
+async function setOrThrow(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tf.setBackend('${name}') failed`);
+  await tf.ready();
+}
+
+function firstLine(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.split('\n')[0];
+}
