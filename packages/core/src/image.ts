@@ -97,8 +97,10 @@ export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'lanczos3';
 /** Resize to exactly width x height (aspect not kept). Same channel count out as in. */
 export async function resizeImage<T extends RgbImage | GrayImage>(img: T, width: number, height: number, kernel: ResizeKernel = 'linear'): Promise<T> {
   const channels = img.data.length / (img.width * img.height);
-  const { data, info } = await toSharp(img)
-    .resize(width, height, { fit: 'fill', kernel: kernel === 'linear' ? 'linear' : kernel })
+  let pipe = toSharp(img).resize(width, height, { fit: 'fill', kernel });
+  // libvips widens one-band raw input to sRGB on output; keep a mask one channel
+  if (channels === 1) pipe = pipe.extractChannel(0);
+  const { data, info } = await pipe
     .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== channels) throw new Error('resize changed the channel count');

@@ -1,0 +1,39 @@
+import { backendCandidates, selectBackend, tf } from './index';
+
+describe('tensor backend selection', () => {
+  it('tries tensorflow, then wasm, then cpu; honours DILO_BACKEND and explicit choices', () => {
+    expect(backendCandidates('auto', {})).toEqual(['tensorflow', 'wasm', 'cpu']);
+    expect(backendCandidates(undefined, { DILO_BACKEND: 'cpu' })).toEqual(['cpu']);
+    expect(backendCandidates('wasm', { DILO_BACKEND: 'cpu' })).toEqual(['wasm']);
+    expect(() => backendCandidates('gpu' as never, {})).toThrow(/unknown backend 'gpu'/);
+  });
+
+  it('falls back to wasm when no tfjs-node package loads, then to cpu', async () => {
+    const tried: string[] = [];
+    const noNative = (pkg: string) => {
+      tried.push(pkg);
+      if (pkg.startsWith('@tensorflow/tfjs-node')) throw new Error(`Cannot find module '${pkg}'`);
+      return require(pkg);
+    };
+    const a = await selectBackend({ backend: 'auto', log: false, load: noNative });
+    expect(a.backend).toBe('wasm');
+    expect(tried.slice(0, 3)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm']);
+    expect(a.skipped.map((s) => s.backend)).toEqual(['tensorflow']);
+    expect(tf.getBackend()).toBe('wasm');
+    // a working wasm backend computes
+    expect(Array.from(await tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).data())).toEqual([11]);
+
+    const onlyCpu = (pkg: string) => {
+      if (pkg !== '@tensorflow/tfjs-backend-cpu') throw new Error(`Cannot find module '${pkg}'`);
+      return require(pkg);
+    };
+    const c = await selectBackend({ backend: 'auto', threads: 1, log: false, load: onlyCpu });
+    expect(c.backend).toBe('cpu');
+    expect(c.skipped.map((s) => s.backend)).toEqual(['tensorflow', 'wasm']);
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  it('fails loudly when an explicitly requested backend is missing', async () => {
+    await expect(selectBackend({ backend: 'tensorflow', threads: 1, log: false })).rejects.toThrow(/backend 'tensorflow' is not available/);
+  });
+});
