@@ -4,3 +4,5 @@ export * from './extractor';
 export * from './baselines';
 export * from './transform';
 export * from './extract';
+export * from './metrics';
+export * from './knn';
