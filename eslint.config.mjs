@@ -21,6 +21,8 @@ export default [
         ],
       }],
       'no-restricted-imports': ['error', { patterns: [{ group: ['@dilo/*/*'], message: 'Import a dilo package through its public index only.' }] }],
+      // optional backends and addons are loaded with require() at run time
+      '@typescript-eslint/no-require-imports': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },

@@ -16,6 +16,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nDiLo: saliency, copy-paste augmentation, MoCo pre-training, evaluation and detection.')
     .command(COMMANDS)
     .demandCommand(1, 'Name a command (see --help).')
+    .exitProcess(false)
     .strict()
     .recommendCommands()
     .help()

@@ -1,0 +1,1 @@
+export { packAndImport } from './pack-check';
