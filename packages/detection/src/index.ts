@@ -1,0 +1,10 @@
+/** @dilo/detection: VOC and COCO data, evaluators exact to the reference tools, detection transfer. */
+export * from './mask/rle';
+export * from './mask/segmentation';
+export * from './coco/dataset';
+export * from './coco/results';
+export * from './coco/eval';
+export * from './voc/classes';
+export * from './voc/dataset';
+export * from './voc/eval';
+export * from './voc/detections';
