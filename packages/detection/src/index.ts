@@ -8,3 +8,4 @@ export * from './voc/classes';
 export * from './voc/dataset';
 export * from './voc/eval';
 export * from './voc/detections';
+export * from './cli/eval-command';
