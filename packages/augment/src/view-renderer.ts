@@ -1,0 +1,107 @@
+import type { GrayImage, RgbImage } from '@dilo/core';
+import type { AugmentConfig } from './config';
+import type { ViewPlan } from './view-plan';
+import { axisCoeffs, cropResizeRgb, resampleGray, resampleRgb, Scratch } from './transforms/resample';
+import { checkMapSize, compositeGrey, compositeImage, pasteAlpha, removeForeground } from './transforms/copy-paste';
+import { applyGrayscale, applyJitter } from './transforms/color-jitter';
+import { gaussianBlur } from './transforms/box-blur';
+import { normalizeChw } from './transforms/normalize';
+
+/** A decoded training sample: its image, its optional saliency map, and their files for errors. */
+export interface DecodedSample {
+  image: RgbImage;
+  map?: GrayImage;
+  imageFile: string;
+  mapFile?: string;
+}
+
+/** The pixels a pasted view's background plan needs (decoded by the caller). */
+export type BackgroundPixels =
+  | { kind: 'grey' }
+  | { kind: 'texture'; texture: RgbImage }
+  | { kind: 'natural'; sample: DecodedSample };
+
+/** Scale a (tw x th) source to cover (w x h), keep aspect, and place the window by (u, v). */
+function coverWindow(tw: number, th: number, w: number, h: number, u: number, v: number): { x0: number; y0: number; ww: number; wh: number } {
+  const s = Math.max(w / tw, h / th);
+  const ww = Math.min(tw, w / s);
+  const wh = Math.min(th, h / s);
+  return { x0: u * (tw - ww), y0: v * (th - wh), ww, wh };
+}
+
+/**
+ * Turns (sample, plan) into a normalised view. Holds its scratch buffers, so one renderer per
+ * thread renders any number of views without allocating; not re-entrant.
+ */
+export class ViewRenderer {
+  private readonly comp = new Scratch();
+  private readonly bg = new Scratch();
+  private readonly alpha = new Scratch();
+  private readonly alpha2 = new Scratch();
+  private readonly tmp = new Scratch();
+  private readonly view = new Scratch();
+
+  constructor(readonly cfg: AugmentConfig) {}
+
+  /**
+   * The full-resolution source of the crop: the image itself, or its copy-paste composite
+   * (float HWC 0-255, valid until the next call).
+   */
+  pasteSource(sample: DecodedSample, plan: ViewPlan, bgPixels: BackgroundPixels | null): Uint8Array | Float32Array {
+    const { image, map } = sample;
+    if (!plan.paste || !map) return image.data;
+    checkMapSize(image, map, sample.mapFile ?? '<map>', sample.imageFile);
+    const paste = this.cfg.paste;
+    if (!paste) return image.data;
+    const W = image.width;
+    const H = image.height;
+    const nPix = W * H;
+    const alpha = pasteAlpha(map, plan.paste.blurMap ? paste.blurRadius : null, this.alpha.get(nPix), this.tmp);
+    const out = this.comp.get(nPix * 3);
+    const bgPlan = plan.paste.background;
+    if (bgPlan.kind === 'grey') {
+      compositeGrey(image, alpha, bgPlan.level, out);
+      return out;
+    }
+    if (!bgPixels || bgPixels.kind !== bgPlan.kind) throw new Error(`background pixels for a '${bgPlan.kind}' paste were not provided`);
+    const bg = this.bg.get(nPix * 3);
+    const src = bgPixels.kind === 'texture' ? bgPixels.texture : bgPixels.sample.image;
+    const win = coverWindow(src.width, src.height, W, H, bgPlan.u, bgPlan.v);
+    const cx = axisCoeffs(win.x0, win.x0 + win.ww, 0, src.width, W);
+    const cy = axisCoeffs(win.y0, win.y0 + win.wh, 0, src.height, H);
+    resampleRgb(src.data, src.width, cx, cy, bg, this.tmp);
+    if (bgPlan.kind === 'natural' && bgPlan.removeForeground && bgPixels.kind === 'natural' && bgPixels.sample.map) {
+      const other = bgPixels.sample;
+      checkMapSize(other.image, other.map as GrayImage, other.mapFile ?? '<map>', other.imageFile);
+      const a2 = this.alpha2.get(nPix);
+      resampleGray((other.map as GrayImage).data, src.width, cx, cy, a2, this.tmp);
+      for (let q = 0; q < nPix; q++) a2[q] *= 1 / 255;
+      removeForeground(bg, a2, nPix);
+    }
+    compositeImage(image, alpha, bg, out);
+    return out;
+  }
+
+  /** Crop + resize + colour steps: the view as float HWC 0-255 before flip and normalisation. */
+  viewHwc(sample: DecodedSample, plan: ViewPlan, bgPixels: BackgroundPixels | null): Float32Array {
+    const src = this.pasteSource(sample, plan, bgPixels);
+    const S = this.cfg.size;
+    const nPix = S * S;
+    const view = this.view.get(nPix * 3).subarray(0, nPix * 3);
+    cropResizeRgb(src, sample.image.width, plan.crop, S, S, view, this.tmp);
+    for (const step of this.cfg.steps) {
+      if (step === 'colorJitter') {
+        if (plan.jitter) applyJitter(view, nPix, plan.jitter);
+      } else if (step === 'grayscale') {
+        if (plan.grayscale) applyGrayscale(view, nPix);
+      } else if (plan.blurSigma !== null) gaussianBlur(view, S, S, 3, plan.blurSigma, this.tmp);
+    }
+    return view;
+  }
+
+  /** The whole view, flipped if planned and normalised, written as CHW float32 at out[offset]. */
+  render(sample: DecodedSample, plan: ViewPlan, bgPixels: BackgroundPixels | null, out: Float32Array, offset: number): void {
+    const view = this.viewHwc(sample, plan, bgPixels);
+    normalizeChw(view, this.cfg.size, this.cfg.size, plan.flip, this.cfg.mean, this.cfg.std, out, offset);
+  }
+}
