@@ -1,0 +1,69 @@
+import * as path from 'node:path';
+import { decodeMask, DiloInputError, listImages, writeFileAtomic, type GrayImage } from '@dilo/core';
+import { resizeBilinear } from '../util/resize';
+import { SaliencyEvaluator, type ImageScores, type SaliencyScores } from './evaluator';
+
+export interface EvalFoldersOptions {
+  pred: string;
+  gt: string;
+  /** write one CSV row per image here */
+  perImageCsv?: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvalFoldersResult {
+  scores: SaliencyScores;
+  /** ground-truth masks without a map (named; not scored) */
+  missing: string[];
+  /** maps whose size differed from the mask and were resized to it (bilinear), as the toolboxes do */
+  resized: number;
+}
+
+function stem(root: string, file: string): string {
+  const rel = path.relative(root, file);
+  return rel.slice(0, rel.length - path.extname(rel).length).split(path.sep).join('/');
+}
+
+function fitTo(map: GrayImage, w: number, h: number): GrayImage {
+  const r = resizeBilinear(Float32Array.from(map.data), map.width, map.height, 1, w, h);
+  return { width: w, height: h, data: Uint8Array.from(r, (v) => Math.round(v)) };
+}
+
+/** Score every map under `pred` against the mask of the same relative name under `gt`. */
+export async function evaluateFolders(opts: EvalFoldersOptions): Promise<EvalFoldersResult> {
+  const gts = await listImages(opts.gt);
+  if (gts.length === 0) throw new DiloInputError(opts.gt, 'no ground-truth masks found');
+  const preds = new Map<string, string>();
+  const byBase = new Map<string, string>();
+  for (const p of await listImages(opts.pred)) {
+    preds.set(stem(opts.pred, p), p);
+    byBase.set(path.posix.basename(stem(opts.pred, p)), p);
+  }
+  const ev = new SaliencyEvaluator();
+  const missing: string[] = [];
+  const rows: string[] = ['id,mae,maxF,adaptiveF,S,E'];
+  let resized = 0;
+  let done = 0;
+  for (const g of gts) {
+    const id = stem(opts.gt, g);
+    // a flat ground-truth folder also matches maps kept in sub-folders, by file name
+    const p = preds.get(id) ?? byBase.get(path.posix.basename(id));
+    done++;
+    if (!p) {
+      missing.push(g);
+      opts.onProgress?.(done, gts.length);
+      continue;
+    }
+    const [map, mask] = await Promise.all([decodeMask(p), decodeMask(g)]);
+    let m = map;
+    if (map.width !== mask.width || map.height !== mask.height) {
+      m = fitTo(map, mask.width, mask.height);
+      resized++;
+    }
+    const s: ImageScores = ev.add(m, mask);
+    rows.push([JSON.stringify(id), s.mae, s.maxF, s.adaptiveF, s.S, s.E].map((v) => (typeof v === 'number' ? v.toFixed(6) : v)).join(','));
+    opts.onProgress?.(done, gts.length);
+  }
+  if (opts.perImageCsv) await writeFileAtomic(opts.perImageCsv, rows.join('\n') + '\n');
+  return { scores: ev.result(), missing, resized };
+}
