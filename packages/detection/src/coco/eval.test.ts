@@ -138,6 +138,15 @@ describe('COCO evaluator (pycocotools COCOeval semantics)', () => {
     expectStats(stats(dataset([gtAnn(0, 1, 1, [0, 0, 100, 100])]), [det(1, 1, [0, 0, 100, 100], 0.9)]), { AP: 0, AR100: 0 });
   });
 
+  it('an annotation id used twice yields the last annotation twice (pycocotools loads annotations by id)', () => {
+    // Two gts with id 5: pycocotools evaluates the second box twice. One detection on the first
+    // box finds no match (FP) and npos = 2: AP 0. Keying by id, the second box is found: with two
+    // copies of it and one detection, recall 1/2 -> thresholds <= .5 read 1 -> 51/101.
+    const gt = dataset([gtAnn(5, 1, 1, [0, 0, 10, 10]), gtAnn(5, 1, 1, [50, 50, 10, 10])]);
+    expectStats(stats(gt, [det(1, 1, [0, 0, 10, 10], 0.9)]), { AP: 0, AR100: 0 });
+    expectStats(stats(gt, [det(1, 1, [50, 50, 10, 10], 0.9)]), { AP: 51 / 101, AR100: 0.5 });
+  });
+
   it('rejects detections on images that are not in the ground truth, naming the file', () => {
     expect(() => prepareCocoResults([det(7, 1, [0, 0, 1, 1], 1)], dataset([]), 'dets.json')).toThrow(/dets\.json: results refer to 1 image id\(s\) not in the ground truth gt\.json/);
   });

@@ -160,9 +160,14 @@ export function cocoEvaluate(gt: CocoDataset, dts: CocoDetection[], iouType: Iou
   // _prepare: ground truth and detections grouped by (image, category), in file order.
   const gts: Group<GtItem> = new Map();
   const dtsG: Group<DtItem> = new Map();
-  for (const a of gt.annotations) {
-    if (!imgSet.has(a.image_id) || !catSet.has(a.category_id) || !gt.imgs.has(a.image_id)) continue;
-    push(gts, a.image_id, a.category_id, gtItem(gt, a, iouType));
+  // pycocotools indexes annotations by id (the last one wins) and loads them by id: an id used
+  // twice yields the last annotation twice, in the places of both.
+  const byId = new Map<CocoId, CocoAnnotation>();
+  for (const a of gt.annotations) byId.set(a.id, a);
+  for (const a0 of gt.annotations) {
+    if (!imgSet.has(a0.image_id) || !gt.imgs.has(a0.image_id) || !catSet.has(a0.category_id)) continue;
+    const a = byId.get(a0.id)!;
+    if (gt.imgs.has(a.image_id)) push(gts, a.image_id, a.category_id, gtItem(gt, a, iouType));
   }
   for (const d of dts) {
     if (!imgSet.has(d.image_id) || !catSet.has(d.category_id)) continue;
