@@ -14,6 +14,9 @@ import { Scratch } from './resample';
 
 export const BLUR_PASSES = 3;
 
+/** Column accumulators, one per thread (module state is per worker). */
+let colAcc = new Float64Array(0);
+
 /** PIL's _gaussian_blur_radius(radius, passes): the fractional box radius of one pass. */
 export function boxRadius(sigma: number, passes = BLUR_PASSES): number {
   const sigma2 = (sigma * sigma) / passes;
@@ -70,7 +73,7 @@ function blurRows(buf: Float32Array, width: number, height: number, c: number, r
 }
 
 /** One vertical pass: a running sum per column, advanced row by row so memory is read in order. */
-function blurColsPass(src: Float32Array, dst: Float32Array, width: number, height: number, c: number, r: number, acc: Float32Array): void {
+function blurColsPass(src: Float32Array, dst: Float32Array, width: number, height: number, c: number, r: number, acc: Float64Array): void {
   const ri = Math.floor(r);
   const ww = 1 / (2 * r + 1);
   const fw = (r - ri) * ww;
@@ -104,12 +107,14 @@ export function gaussianBlur(buf: Float32Array, width: number, height: number, c
   const n = width * height * c;
   const pad = Math.floor(r) + 1;
   const lineLen = (width + 2 * pad) * c;
-  // one scratch region: a ping-pong image, two padded lines, a column accumulator
-  const all = scratch.get(n + 3 * lineLen);
+  // one scratch region: a ping-pong image and two padded lines; the column sums are float64
+  // so the running sums do not drift
+  const all = scratch.get(n + 2 * lineLen);
   const tmp = all.subarray(0, n);
   const la = all.subarray(n, n + lineLen);
   const lb = all.subarray(n + lineLen, n + 2 * lineLen);
-  const acc = all.subarray(n + 2 * lineLen, n + 3 * lineLen);
+  if (colAcc.length < width * c) colAcc = new Float64Array(width * c);
+  const acc = colAcc;
   blurRows(buf, width, height, c, r, passes, la, lb);
   let a = buf;
   let b = tmp;
