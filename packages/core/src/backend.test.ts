@@ -1,4 +1,4 @@
-import { backendCandidates, selectBackend, tf } from './index';
+import { backendCandidates, selectBackend, defaultThreads, tf } from './index';
 
 describe('tensor backend selection', () => {
   it('tries tensorflow, then wasm, then cpu; honours DILO_BACKEND and explicit choices', () => {
@@ -20,6 +20,8 @@ describe('tensor backend selection', () => {
     expect(tried.slice(0, 3)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm']);
     expect(a.skipped.map((s) => s.backend)).toEqual(['tensorflow']);
     expect(tf.getBackend()).toBe('wasm');
+    // threads are re-enabled under Node (wasm-threads.ts): XNNPACK runs the requested count
+    expect(a.threads).toBe(defaultThreads());
     // a working wasm backend computes
     expect(Array.from(await tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).data())).toEqual([11]);
 

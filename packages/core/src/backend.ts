@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import * as path from 'node:path';
 import * as os from 'node:os';
+import { withWasmThreads } from './wasm-threads';
 
 export { tf };
 
@@ -69,7 +70,7 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
   for (const name of candidates) {
     try {
       const provider = await initBackend(name, threads, load);
-      current = { backend: name, provider, threads: name === 'tensorflow' ? threads : name === 'wasm' ? wasmThreads(threads) : 1, skipped };
+      current = { backend: name, provider, threads: name === 'wasm' ? (require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : name === 'cpu' ? 1 : threads, skipped };
       if (opts.log !== false) {
         const why = skipped.length ? ` (skipped: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : '';
         process.stderr.write(`dilo: tensor backend ${current.backend} via ${provider}, ${current.threads} thread(s)${why}\n`);
@@ -83,16 +84,12 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
   throw new Error(`no tensor backend could be initialised: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
 }
 
-/**
- * tfjs turns wasm threads off under Node (Emscripten's pthread workers come from blob: URLs
- * that worker_threads refuses), so the wasm backend runs one thread here; parallel work is
- * done with worker processes instead.
- */
-function wasmThreads(_requested: number): number {
-  return 1;
+/** wasm threads: what was asked for, at least 1 (see wasm-threads.ts for how they are enabled). */
+function wasmThreads(requested: number): number {
+  return Math.max(1, Math.floor(requested));
 }
 
-async function initBackend(name: BackendName, _threads: number, load: (p: string) => unknown): Promise<string> {
+async function initBackend(name: BackendName, threads: number, load: (p: string) => unknown): Promise<string> {
   if (name === 'tensorflow') {
     const errors: string[] = [];
     for (const pkg of TENSORFLOW_PACKAGES) {
@@ -117,7 +114,14 @@ async function initBackend(name: BackendName, _threads: number, load: (p: string
         'tfjs-backend-wasm-simd.wasm': dir + 'tfjs-backend-wasm-simd.wasm',
         'tfjs-backend-wasm-threaded-simd.wasm': dir + 'tfjs-backend-wasm-threaded-simd.wasm',
       });
-      await setOrThrow('wasm');
+      const n = wasmThreads(threads);
+      if (n > 1) {
+        try {
+          await withWasmThreads(n, () => setOrThrow('wasm'));
+        } catch (err) {
+          throw new Error(`multi-threaded wasm failed to start (${firstLine(err)}); set DILO_THREADS=1 to run single-threaded`);
+        }
+      } else await setOrThrow('wasm');
     }
     return '@tensorflow/tfjs-backend-wasm';
   }

@@ -11,3 +11,4 @@ export * from './progress';
 export * from './synth/shapes';
 export * from './synth/backgrounds';
 export * from './synth/generate';
+export * from './wasm-threads';
