@@ -9,3 +9,6 @@ export * from './voc/dataset';
 export * from './voc/eval';
 export * from './voc/detections';
 export * from './cli/eval-command';
+export * from './model/anchors';
+export * from './model/box-transform';
+export * from './model/nms';
