@@ -12,3 +12,6 @@ export * from './cli/eval-command';
 export * from './model/anchors';
 export * from './model/box-transform';
 export * from './model/nms';
+export * from './model/matcher';
+export * from './model/sampling';
+export * from './model/postprocess';
