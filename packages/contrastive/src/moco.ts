@@ -1,0 +1,149 @@
+import { Rng, tf } from '@dilo/core';
+import { Encoder, type HeadKind, type ResNetArch } from './resnet';
+import { KeyQueue } from './queue';
+import { infoNCE, l2normalize } from './infonce';
+import { Sgd } from './sgd';
+
+export type MocoMethod = 'mocov1' | 'mocov2';
+export const MOCO_METHODS: readonly MocoMethod[] = ['mocov1', 'mocov2'];
+
+export interface MocoConfig {
+  method: MocoMethod;
+  arch: ResNetArch;
+  width: number;
+  smallStem: boolean;
+  /** embedding dimension (128) */
+  dim: number;
+  /** queue size K (a multiple of the batch) */
+  queueSize: number;
+  /** key encoder momentum m */
+  momentum: number;
+  /** softmax temperature T */
+  temperature: number;
+  /** BN groups the shuffled key batch is split into (single-device shuffling BN) */
+  keyBnGroups: number;
+}
+
+/** The reference's per-method defaults (facebookresearch/moco). */
+export function mocoDefaults(method: MocoMethod): { head: HeadKind; temperature: number; momentum: number; queueSize: number; dim: number } {
+  return method === 'mocov1'
+    ? { head: 'linear', temperature: 0.07, momentum: 0.999, queueSize: 65536, dim: 128 }
+    : { head: 'mlp', temperature: 0.2, momentum: 0.999, queueSize: 65536, dim: 128 };
+}
+
+/**
+ * Key BN groups for a batch: sub-batches of 32 like the reference's 32 images per GPU when
+ * the batch allows, otherwise the most groups (up to 8) that keep at least 8 images each.
+ */
+export function defaultKeyBnGroups(batch: number): number {
+  if (batch >= 64 && batch % 32 === 0) return batch / 32;
+  for (const g of [8, 4, 2]) if (batch % g === 0 && batch / g >= 8) return g;
+  return 1;
+}
+
+export interface StepResult {
+  loss: number;
+  /** top-1 accuracy of picking the positive among 1 + K logits */
+  accuracy: number;
+}
+
+/** NCHW host batch to an NHWC tensor, optionally reordering the samples. */
+export function toNhwc(data: Float32Array, n: number, size: number, order?: readonly number[]): tf.Tensor4D {
+  let src = data;
+  if (order) {
+    const per = 3 * size * size;
+    src = new Float32Array(data.length);
+    order.forEach((from, to) => src.set(data.subarray(from * per, (from + 1) * per), to * per));
+  }
+  return tf.tidy(() => tf.transpose(tf.tensor4d(src, [n, 3, size, size]), [0, 2, 3, 1]));
+}
+
+/**
+ * MoCo (He et al. 2020) on one device: a query encoder trained by SGD, a key encoder that
+ * follows it by momentum, a queue of past keys as negatives, InfoNCE.
+ */
+export class Moco {
+  readonly encoderQ: Encoder;
+  readonly encoderK: Encoder;
+  readonly queue: KeyQueue;
+  readonly sgd: Sgd;
+  /** draws the key-batch permutations (its state goes into checkpoints) */
+  shuffleRng: Rng;
+
+  constructor(
+    readonly config: MocoConfig,
+    seed: number,
+    sgdOpts = { momentum: 0.9, weightDecay: 1e-4 },
+  ) {
+    const rng = new Rng(seed, ['moco']);
+    const head = mocoDefaults(config.method).head;
+    this.encoderQ = new Encoder({ arch: config.arch, width: config.width, smallStem: config.smallStem, head, dim: config.dim }, rng);
+    // the key encoder starts as a copy of the query encoder (reference: param_k.copy_(param_q))
+    this.encoderK = new Encoder({ arch: config.arch, width: config.width, smallStem: config.smallStem, head, dim: config.dim }, rng);
+    for (const [name, e] of this.encoderQ.params.params) this.encoderK.params.param(name).assign(e.variable);
+    this.queue = new KeyQueue(config.dim, config.queueSize, rng.stream('queue'));
+    this.shuffleRng = rng.stream('shuffle');
+    this.sgd = new Sgd(sgdOpts);
+  }
+
+  /** key encoder <- m * key + (1 - m) * query, parameters only (buffers follow their own BN) */
+  momentumUpdate(): void {
+    const m = this.config.momentum;
+    tf.tidy(() => {
+      for (const [name, e] of this.encoderQ.params.params) {
+        const k = this.encoderK.params.param(name);
+        k.assign(tf.add(tf.mul(k, m), tf.mul(e.variable, 1 - m)));
+      }
+    });
+  }
+
+  /**
+   * Keys for a batch, without gradient: the batch is permuted, encoded in keyBnGroups
+   * sub-batches with their own BN statistics, and put back in order.
+   */
+  encodeKeys(key: Float32Array, n: number, size: number): tf.Tensor2D {
+    const perm = this.shuffleRng.permutation(n);
+    const inverse = new Array<number>(n);
+    perm.forEach((p, i) => (inverse[p] = i));
+    const x = toNhwc(key, n, size, perm);
+    return tf.tidy(() => {
+      const k = l2normalize(this.encoderK.embed(x, { training: true, groups: this.config.keyBnGroups }));
+      x.dispose();
+      return tf.gather(k, inverse);
+    });
+  }
+
+  /** One optimisation step (the reference's forward + backward + SGD + enqueue). */
+  step(query: Float32Array, key: Float32Array, n: number, size: number, lr: number): StepResult {
+    if (this.config.queueSize % n !== 0) throw new RangeError(`queue size ${this.config.queueSize} is not a multiple of the batch ${n}`);
+    this.momentumUpdate();
+    const k = this.encodeKeys(key, n, size);
+    const q0 = toNhwc(query, n, size);
+    const queueT = tf.tensor2d(this.queue.data, [this.config.dim, this.config.queueSize]);
+    const trainable = this.encoderQ.params.params;
+    const varList = [...trainable.values()].map((e) => e.variable);
+    let logitsOut: tf.Tensor2D | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      const q = l2normalize(this.encoderQ.embed(q0, { training: true }));
+      const { loss, logits } = infoNCE(q, k, queueT, this.config.temperature);
+      logitsOut = tf.keep(logits);
+      return loss;
+    }, varList);
+    const loss = value.dataSync()[0];
+    const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logitsOut!, 1), 0), 'float32')).dataSync()[0]);
+    const byName = new Map<string, tf.Tensor>();
+    for (const [name, e] of trainable) byName.set(name, grads[e.variable.name]);
+    if (Number.isFinite(loss)) {
+      this.sgd.step(new Map([...trainable].map(([nm, e]) => [nm, e.variable])), byName, lr);
+      this.queue.enqueue(k.dataSync() as Float32Array, n);
+    }
+    tf.dispose([value, k, q0, queueT, logitsOut!, ...Object.values(grads)]);
+    return { loss, accuracy };
+  }
+
+  dispose(): void {
+    this.encoderQ.dispose();
+    this.encoderK.dispose();
+    this.sgd.dispose();
+  }
+}
