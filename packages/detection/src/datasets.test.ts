@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { sharedDataset } from '@dilo/core';
 import { loadCocoDataset } from './coco/dataset';
-import { rleArea, rleDecode } from './mask/rle';
-import { segmentationToRle } from './mask/segmentation';
+import { rleArea, rleDecode, rleToBbox } from './mask/rle';
+import { segmentationToMask, segmentationToRle } from './mask/segmentation';
 import { loadVocDataset, parseVocXml, vocBoxToXyxy } from './voc/dataset';
 
 const vocCoco = sharedDataset('voc-coco-100');
@@ -99,8 +99,24 @@ describe('COCO annotations', () => {
     for (const a of coco.annotations) {
       const img = coco.imgs.get(a.image_id)!;
       const R = segmentationToRle(a.segmentation!, img.height, img.width);
-      const mask = rleDecode(R);
-      expect(mask.reduce((s, v) => s + v, 0)).toBe(rleArea(R));
+      const mask = segmentationToMask(a.segmentation!, img.height, img.width);
+      expect([mask.width, mask.height]).toEqual([img.width, img.height]);
+      expect(mask.data.reduce((s, v) => s + v, 0)).toBe(rleArea(R));
+      expect(rleDecode(R).reduce((s, v) => s + v, 0)).toBe(rleArea(R));
+      // Row-major: the mask's bounding box equals the RLE's.
+      const [bx, by, bw, bh] = rleToBbox(R);
+      const xs: number[] = [];
+      const ys: number[] = [];
+      for (let y = 0; y < mask.height; y++) {
+        for (let x = 0; x < mask.width; x++) {
+          if (mask.data[y * mask.width + x]) {
+            xs.push(x);
+            ys.push(y);
+          }
+        }
+      }
+      const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+      expect([x0, y0, x1 - x0 + 1, y1 - y0 + 1]).toEqual([bx, by, bw, bh]);
       // labelme computed `area` from its own PIL-filled mask of the same polygon; PIL also paints
       // the outline, so its area exceeds COCO's rasterisation by at most about half the perimeter.
       let halfPerimeter = 0;

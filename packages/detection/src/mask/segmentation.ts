@@ -1,4 +1,4 @@
-import { type Bbox, type Rle, rleFrBbox, rleFrPoly, rleFrString, rleMerge } from './rle';
+import { type Bbox, maskToRowMajor, type Rle, rleDecode, rleFrBbox, rleFrPoly, rleFrString, rleMerge } from './rle';
 
 /** A COCO `segmentation` field: polygons, an uncompressed RLE (counts as numbers) or a compressed one. */
 export type CocoSegmentation = number[][] | { size: [number, number]; counts: number[] | string };
@@ -22,4 +22,17 @@ export function segmentationToRle(segm: CocoSegmentation, h: number, w: number):
   const [rh, rw] = segm.size;
   if (typeof segm.counts === 'string') return rleFrString(segm.counts, rh, rw);
   return { h: rh, w: rw, cnts: Uint32Array.from(segm.counts) };
+}
+
+/** A binary mask, row-major (y * width + x), values 0 or 1. */
+export interface BinaryMask {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** Decode a COCO segmentation of an image of the given size to a row-major binary mask. */
+export function segmentationToMask(segm: CocoSegmentation, height: number, width: number): BinaryMask {
+  const R = segmentationToRle(segm, height, width);
+  return { width: R.w, height: R.h, data: maskToRowMajor(rleDecode(R), R.h, R.w) };
 }
