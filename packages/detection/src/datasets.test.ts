@@ -115,7 +115,9 @@ describe('COCO annotations', () => {
           }
         }
       }
-      const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+      const lo = (v: number[]) => v.reduce((a, b) => Math.min(a, b));
+      const hi = (v: number[]) => v.reduce((a, b) => Math.max(a, b));
+      const [x0, x1, y0, y1] = [lo(xs), hi(xs), lo(ys), hi(ys)];
       expect([x0, y0, x1 - x0 + 1, y1 - y0 + 1]).toEqual([bx, by, bw, bh]);
       // labelme computed `area` from its own PIL-filled mask of the same polygon; PIL also paints
       // the outline, so its area exceeds COCO's rasterisation by at most about half the perimeter.
