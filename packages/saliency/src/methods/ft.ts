@@ -16,37 +16,42 @@ export function ft(img: RgbImage): GrayImage {
     mean[1] += lab[3 * i + 1];
     mean[2] += lab[3 * i + 2];
   }
-  for (let c = 0; c < 3; c++) mean[c] /= n;
-  // separable binomial blur of the interleaved Lab image, edges replicated
-  const tmp = new Float32Array(3 * n);
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let x = 0; x < w; x++) {
-      const xm2 = row + Math.max(0, x - 2);
-      const xm1 = row + Math.max(0, x - 1);
-      const xp1 = row + Math.min(w - 1, x + 1);
-      const xp2 = row + Math.min(w - 1, x + 2);
-      const o = 3 * (row + x);
-      for (let c = 0; c < 3; c++) {
-        tmp[o + c] = (lab[3 * xm2 + c] + 4 * lab[3 * xm1 + c] + 6 * lab[o + c] + 4 * lab[3 * xp1 + c] + lab[3 * xp2 + c]) * 0.0625;
-      }
-    }
-  }
   const sal = new Float32Array(n);
-  for (let y = 0; y < h; y++) {
-    const ym2 = Math.max(0, y - 2) * w;
-    const ym1 = Math.max(0, y - 1) * w;
-    const yp1 = Math.min(h - 1, y + 1) * w;
-    const yp2 = Math.min(h - 1, y + 2) * w;
-    const row = y * w;
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let c = 0; c < 3; c++) {
-        const b = (tmp[3 * (ym2 + x) + c] + 4 * tmp[3 * (ym1 + x) + c] + 6 * tmp[3 * (row + x) + c] + 4 * tmp[3 * (yp1 + x) + c] + tmp[3 * (yp2 + x) + c]) * 0.0625;
-        s += (b - mean[c]) ** 2;
-      }
-      sal[row + x] = Math.sqrt(s);
+  const plane = new Float32Array(n);
+  const tmp = new Float32Array(n);
+  for (let c = 0; c < 3; c++) {
+    const m = mean[c] / n;
+    for (let i = 0; i < n; i++) plane[i] = lab[3 * i + c];
+    binomialBlur(plane, tmp, w, h);
+    for (let i = 0; i < n; i++) {
+      const d = plane[i] - m;
+      sal[i] += d * d;
     }
   }
+  for (let i = 0; i < n; i++) sal[i] = Math.sqrt(sal[i]);
   return toUint8(sal, w, h);
+}
+
+/** In-place separable [1 4 6 4 1]/16 blur of a plane, edges replicated. */
+function binomialBlur(p: Float32Array, tmp: Float32Array, w: number, h: number): void {
+  const cl = (v: number, hi: number): number => (v < 0 ? 0 : v > hi ? hi : v);
+  for (let y = 0; y < h; y++) {
+    const r = y * w;
+    for (let x = 0; x < w; x++) {
+      if (x >= 2 && x < w - 2) {
+        const i = r + x;
+        tmp[i] = (p[i - 2] + 4 * p[i - 1] + 6 * p[i] + 4 * p[i + 1] + p[i + 2]) * 0.0625;
+      } else {
+        tmp[r + x] = (p[r + cl(x - 2, w - 1)] + 4 * p[r + cl(x - 1, w - 1)] + 6 * p[r + x] + 4 * p[r + cl(x + 1, w - 1)] + p[r + cl(x + 2, w - 1)]) * 0.0625;
+      }
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    const a = cl(y - 2, h - 1) * w;
+    const b = cl(y - 1, h - 1) * w;
+    const c = y * w;
+    const d = cl(y + 1, h - 1) * w;
+    const e = cl(y + 2, h - 1) * w;
+    for (let x = 0; x < w; x++) p[c + x] = (tmp[a + x] + 4 * tmp[b + x] + 6 * tmp[c + x] + 4 * tmp[d + x] + tmp[e + x]) * 0.0625;
+  }
 }

@@ -25,7 +25,7 @@ export const MBD_DEFAULTS = { maxSide: 300, passes: 3, centreBias: true, contras
 /** FastMBD on one channel: D(x) = min over raster neighbours y of max(U(y), I(x)) - min(L(y), I(x)). */
 export function fastMbd(img: Float32Array, w: number, h: number, passes: number): Float32Array {
   const n = w * h;
-  const D = new Float32Array(n).fill(Infinity);
+  const D = new Float32Array(n).fill(3.4e38);
   const U = Float32Array.from(img);
   const L = Float32Array.from(img);
   for (let x = 0; x < w; x++) {
@@ -36,32 +36,34 @@ export function fastMbd(img: Float32Array, w: number, h: number, passes: number)
     D[y * w] = 0;
     D[y * w + w - 1] = 0;
   }
-  const relax = (i: number, j: number): void => {
-    const v = img[i];
-    const u = U[j] > v ? U[j] : v;
-    const l = L[j] < v ? L[j] : v;
-    const b = u - l;
-    if (b < D[i]) {
-      D[i] = b;
-      U[i] = u;
-      L[i] = l;
-    }
-  };
   for (let pass = 0; pass < passes; pass++) {
-    if (pass % 2 === 0) {
-      for (let y = 1; y < h - 1; y++) {
-        for (let x = 1; x < w - 1; x++) {
-          const i = y * w + x;
-          relax(i, i - w);
-          relax(i, i - 1);
+    // forward passes look up and left, backward passes down and right
+    const step = pass % 2 === 0 ? 1 : -1;
+    const y0 = step > 0 ? 1 : h - 2;
+    const x0 = step > 0 ? 1 : w - 2;
+    const rowOff = step * w;
+    for (let yy = 0; yy < h - 2; yy++) {
+      const y = y0 + step * yy;
+      let i = y * w + x0;
+      for (let xx = 0; xx < w - 2; xx++, i += step) {
+        const v = img[i];
+        let d = D[i];
+        let j = i - rowOff;
+        let u = U[j] > v ? U[j] : v;
+        let l = L[j] < v ? L[j] : v;
+        if (u - l < d) {
+          d = u - l;
+          D[i] = d;
+          U[i] = u;
+          L[i] = l;
         }
-      }
-    } else {
-      for (let y = h - 2; y >= 1; y--) {
-        for (let x = w - 2; x >= 1; x--) {
-          const i = y * w + x;
-          relax(i, i + w);
-          relax(i, i + 1);
+        j = i - step;
+        u = U[j] > v ? U[j] : v;
+        l = L[j] < v ? L[j] : v;
+        if (u - l < d) {
+          D[i] = u - l;
+          U[i] = u;
+          L[i] = l;
         }
       }
     }
@@ -75,7 +77,11 @@ export function mbd(img: RgbImage, params: MbdParams = {}): GrayImage {
   const scale = Math.min(1, p.maxSide / Math.max(w, h));
   const sw = Math.max(3, Math.round(w * scale));
   const sh = Math.max(3, Math.round(h * scale));
-  const lab = resizeArea(rgbToLab(img), w, h, 3, sw, sh);
+  // scale first, then convert the small image to Lab
+  const small = sw === w && sh === h ? img.data : resizeArea(Float32Array.from(img.data), w, h, 3, sw, sh);
+  const small8 = new Uint8Array(small.length);
+  for (let i = 0; i < small.length; i++) small8[i] = small[i] + 0.5;
+  const lab = rgbToLab({ width: sw, height: sh, data: small8 });
   const n = sw * sh;
   const sal = new Float32Array(n);
   const chan = new Float32Array(n);
@@ -91,8 +97,8 @@ export function mbd(img: RgbImage, params: MbdParams = {}): GrayImage {
     // 1 at the centre, falling linearly to 0 at the corners (distance over half the diagonal)
     const cx = (sw - 1) / 2;
     const cy = (sh - 1) / 2;
-    const r = Math.hypot(cx, cy) || 1;
-    for (let y = 0; y < sh; y++) for (let x = 0; x < sw; x++) sal[y * sw + x] *= 1 - Math.hypot(x - cx, y - cy) / r;
+    const r = Math.sqrt(cx * cx + cy * cy) || 1;
+    for (let y = 0; y < sh; y++) for (let x = 0; x < sw; x++) sal[y * sw + x] *= 1 - Math.sqrt((x - cx) ** 2 + (y - cy) ** 2) / r;
     hi = 0;
     for (let i = 0; i < n; i++) if (sal[i] > hi) hi = sal[i];
     if (hi > 0) for (let i = 0; i < n; i++) sal[i] /= hi;

@@ -63,7 +63,7 @@ export function mcOnGraph(g: SuperpixelGraph, p: typeof MC_DEFAULTS): Float64Arr
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       if (!second[i * n + j]) continue;
-      const d = Math.hypot(lab[3 * i] - lab[3 * j], lab[3 * i + 1] - lab[3 * j + 1], lab[3 * i + 2] - lab[3 * j + 2]);
+      const d = Math.sqrt((lab[3 * i] - lab[3 * j]) ** 2 + (lab[3 * i + 1] - lab[3 * j + 1]) ** 2 + (lab[3 * i + 2] - lab[3 * j + 2]) ** 2);
       W[i * n + j] = d;
       if (d < dmin) dmin = d;
       if (d > dmax) dmax = d;

@@ -15,7 +15,8 @@ describe('estimators on a synthetic scene', () => {
     const a = await est.estimate(image);
     expect([a.width, a.height, a.data.length]).toEqual([150, 100, 150 * 100]);
     const { inside, outside } = insideOutside(a, gt);
-    expect(inside).toBeGreaterThan(outside + 40);
+    // spectral residual marks the object's outline more than its inside: a smaller margin
+    expect(inside).toBeGreaterThan(outside + (name === 'sr' ? 20 : 40));
     // soft: more than two grey levels (MC's absorbed time on this clean scene is nearly binary, 0 or 1 after rounding)
     expect(new Set(a.data).size).toBeGreaterThan(name === 'mc' ? 1 : 2);
     const b = await est.estimate(image);

@@ -108,18 +108,7 @@ export function slic(img: RgbImage, opts: SlicOptions = {}): SlicResult {
     sumx.fill(0);
     sumy.fill(0);
     cnt.fill(0);
-    for (let y = 0, i = 0; y < h; y++) {
-      for (let x = 0; x < w; x++, i++) {
-        const c = labels[i];
-        if (c < 0) continue;
-        suml[c] += L[i];
-        suma[c] += A[i];
-        sumb[c] += B[i];
-        sumx[c] += x;
-        sumy[c] += y;
-        cnt[c]++;
-      }
-    }
+    accumulate(L, A, B, w, h, labels, suml, suma, sumb, sumx, sumy, cnt);
     for (let c = 0; c < ns; c++) {
       if (cnt[c] === 0) continue;
       const inv = 1 / cnt[c];
@@ -175,6 +164,43 @@ function assign(
           labels[i] = c;
         }
       }
+    }
+  }
+}
+
+/**
+ * Per-cluster sums of Lab and position. Labels come in horizontal runs (a superpixel is ~S pixels
+ * wide), so sums are kept in locals along a run and flushed when the label changes.
+ */
+function accumulate(
+  L: Float32Array, A: Float32Array, B: Float32Array, w: number, h: number, labels: Int32Array,
+  suml: Float64Array, suma: Float64Array, sumb: Float64Array, sumx: Float64Array, sumy: Float64Array, cnt: Float64Array,
+): void {
+  for (let y = 0; y < h; y++) {
+    let i = y * w;
+    const end = i + w;
+    while (i < end) {
+      const c = labels[i];
+      const start = i;
+      let l = 0;
+      let a = 0;
+      let b = 0;
+      while (i < end && labels[i] === c) {
+        l += L[i];
+        a += A[i];
+        b += B[i];
+        i++;
+      }
+      if (c < 0) continue;
+      const run = i - start;
+      const x0 = start - y * w;
+      suml[c] += l;
+      suma[c] += a;
+      sumb[c] += b;
+      // sum of x over the run x0 .. x0+run-1
+      sumx[c] += run * x0 + (run * (run - 1)) / 2;
+      sumy[c] += run * y;
+      cnt[c] += run;
     }
   }
 }

@@ -13,7 +13,8 @@ export function toUint8(values: ArrayLike<number>, width: number, height: number
   const data = new Uint8Array(n);
   if (hi > lo && Number.isFinite(hi - lo)) {
     const s = 255 / (hi - lo);
-    for (let i = 0; i < n; i++) data[i] = Math.round((values[i] - lo) * s);
+    // values are >= lo, so truncating x + 0.5 rounds half up like Math.round
+    for (let i = 0; i < n; i++) data[i] = ((values[i] - lo) * s + 0.5) | 0;
   }
   return { width, height, data };
 }

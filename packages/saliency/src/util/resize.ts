@@ -3,32 +3,58 @@
  * because the estimators work on float maps and call it synchronously in hot loops.
  */
 
-/** Area-average downscale (or bilinear when upscaling) of an interleaved float image to dw x dh. */
+/** Source spans and weights of an area-average reduction of n samples to m (m < n). */
+function areaTaps(n: number, m: number): { start: Int32Array; count: Int32Array; weights: Float32Array; stride: number } {
+  const scale = n / m;
+  const stride = Math.ceil(scale) + 1;
+  const start = new Int32Array(m);
+  const count = new Int32Array(m);
+  const weights = new Float32Array(m * stride);
+  for (let o = 0; o < m; o++) {
+    const a = o * scale;
+    const b = a + scale;
+    const i0 = Math.floor(a);
+    const i1 = Math.min(n, Math.ceil(b));
+    start[o] = i0;
+    count[o] = i1 - i0;
+    for (let i = i0; i < i1; i++) weights[o * stride + i - i0] = (Math.min(b, i + 1) - Math.max(a, i)) / scale;
+  }
+  return { start, count, weights, stride };
+}
+
+/** Area-average downscale (or bilinear when upscaling) of an interleaved float image to dw x dh; separable, rows then columns. */
 export function resizeArea(src: Float32Array, w: number, h: number, ch: number, dw: number, dh: number): Float32Array {
   if (dw >= w || dh >= h) return resizeBilinear(src, w, h, ch, dw, dh);
-  const out = new Float32Array(dw * dh * ch);
-  const sx = w / dw;
-  const sy = h / dh;
-  const acc = new Float64Array(ch);
-  for (let y = 0; y < dh; y++) {
-    const y0 = y * sy;
-    const y1 = y0 + sy;
+  const tx = areaTaps(w, dw);
+  const ty = areaTaps(h, dh);
+  // horizontal: h rows of dw
+  const tmp = new Float32Array(h * dw * ch);
+  for (let y = 0; y < h; y++) {
+    const row = y * w * ch;
+    const orow = y * dw * ch;
     for (let x = 0; x < dw; x++) {
-      const x0 = x * sx;
-      const x1 = x0 + sx;
-      acc.fill(0);
-      let wsum = 0;
-      for (let yy = Math.floor(y0); yy < Math.min(h, Math.ceil(y1)); yy++) {
-        const wy = Math.min(y1, yy + 1) - Math.max(y0, yy);
-        for (let xx = Math.floor(x0); xx < Math.min(w, Math.ceil(x1)); xx++) {
-          const wgt = wy * (Math.min(x1, xx + 1) - Math.max(x0, xx));
-          const o = (yy * w + xx) * ch;
-          for (let c = 0; c < ch; c++) acc[c] += src[o + c] * wgt;
-          wsum += wgt;
-        }
+      const s0 = tx.start[x];
+      const n = tx.count[x];
+      const wo = x * tx.stride;
+      for (let c = 0; c < ch; c++) {
+        let acc = 0;
+        for (let k = 0; k < n; k++) acc += src[row + (s0 + k) * ch + c] * tx.weights[wo + k];
+        tmp[orow + x * ch + c] = acc;
       }
-      const o = (y * dw + x) * ch;
-      for (let c = 0; c < ch; c++) out[o + c] = acc[c] / wsum;
+    }
+  }
+  // vertical
+  const out = new Float32Array(dh * dw * ch);
+  const rowLen = dw * ch;
+  for (let y = 0; y < dh; y++) {
+    const s0 = ty.start[y];
+    const n = ty.count[y];
+    const wo = y * ty.stride;
+    const orow = y * rowLen;
+    for (let k = 0; k < n; k++) {
+      const wk = ty.weights[wo + k];
+      const irow = (s0 + k) * rowLen;
+      for (let j = 0; j < rowLen; j++) out[orow + j] += tmp[irow + j] * wk;
     }
   }
   return out;
@@ -53,6 +79,21 @@ export function resizeBilinear(src: Float32Array, w: number, h: number, ch: numb
     const y0 = Math.floor(fy);
     const y1 = Math.min(h - 1, y0 + 1);
     const ty = fy - y0;
+    if (ch === 1) {
+      const r0 = y0 * w;
+      const r1 = y1 * w;
+      const o = y * dw;
+      for (let x = 0; x < dw; x++) {
+        const a = src[r0 + x0s[x]];
+        const b = src[r0 + x1s[x]];
+        const c = src[r1 + x0s[x]];
+        const d = src[r1 + x1s[x]];
+        const tx = fxs[x];
+        const top = a + (b - a) * tx;
+        out[o + x] = top + (c + (d - c) * tx - top) * ty;
+      }
+      continue;
+    }
     for (let x = 0; x < dw; x++) {
       const a = (y0 * w + x0s[x]) * ch;
       const b = (y0 * w + x1s[x]) * ch;
