@@ -12,3 +12,4 @@ export * from './transforms/color-jitter';
 export * from './transforms/box-blur';
 export * from './transforms/copy-paste';
 export * from './transforms/normalize';
+export * from './fast-decode';

@@ -56,7 +56,6 @@ class WorkerPool {
       w.on('exit', (code) => {
         if (code !== 0) this.fail(w, new Error(`loader worker exited with code ${code}`));
       });
-      w.unref();
       this.workers.push(w);
     }
   }

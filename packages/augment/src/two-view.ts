@@ -1,4 +1,5 @@
-import { decodeImage, decodeMask, Rng, type RgbImage } from '@dilo/core';
+import { Rng, type RgbImage } from '@dilo/core';
+import { decodeImageFast, decodeMaskFast } from './fast-decode';
 import type { AugmentConfig } from './config';
 import { planView, type ViewPlan } from './view-plan';
 import { ViewRenderer, type BackgroundPixels, type DecodedSample } from './view-renderer';
@@ -19,7 +20,7 @@ export function viewRng(seed: number, epoch: number, index: number, view: number
 
 /** Decode an image and its map, checking that their sizes match. */
 export async function decodeSample(ref: SampleRef): Promise<DecodedSample> {
-  const [image, map] = await Promise.all([decodeImage(ref.image), ref.map ? decodeMask(ref.map) : Promise.resolve(undefined)]);
+  const [image, map] = await Promise.all([decodeImageFast(ref.image), ref.map ? decodeMaskFast(ref.map) : Promise.resolve(undefined)]);
   if (map) checkMapSize(image, map, ref.map as string, ref.image);
   return { image, map, imageFile: ref.image, mapFile: ref.map };
 }
@@ -31,7 +32,7 @@ class TextureCache {
   get(i: number): Promise<RgbImage> {
     let p = this.cache.get(i);
     if (!p) {
-      p = decodeImage(this.files[i]);
+      p = decodeImageFast(this.files[i]);
       this.cache.set(i, p);
     }
     return p;

@@ -41,79 +41,71 @@ export const GRAY_R = 0.2989;
 export const GRAY_G = 0.587;
 export const GRAY_B = 0.114;
 
-/**
- * Apply ops order[from..to) to every pixel of an HWC float RGB buffer (0-255) in one pass.
- * Returns the sum of the result's gray values (what a following contrast op needs).
- */
-function applyRange(buf: Float32Array, nPix: number, p: JitterParams, from: number, to: number, contrastMean: number): number {
-  const ops = p.order;
-  const fb = p.brightness;
-  const fc = p.contrast;
-  const fs = p.saturation;
-  const fh = p.hue;
-  const cm = (1 - fc) * contrastMean;
-  let graySum = 0;
-  for (let q = 0, o = 0; q < nPix; q++, o += 3) {
-    let r = buf[o];
-    let g = buf[o + 1];
-    let b = buf[o + 2];
-    for (let k = from; k < to; k++) {
-      const op = ops[k];
-      if (op === BRIGHTNESS) {
-        r = clamp255(fb * r);
-        g = clamp255(fb * g);
-        b = clamp255(fb * b);
-      } else if (op === CONTRAST) {
-        r = clamp255(fc * r + cm);
-        g = clamp255(fc * g + cm);
-        b = clamp255(fc * b + cm);
-      } else if (op === SATURATION) {
-        const l = (1 - fs) * (GRAY_R * r + GRAY_G * g + GRAY_B * b);
-        r = clamp255(fs * r + l);
-        g = clamp255(fs * g + l);
-        b = clamp255(fs * b + l);
-      } else {
-        // hue: torchvision's _rgb2hsv, H' = (H + hue) mod 1, _hsv2rgb, simplified exactly:
-        // v = max, v(1 - s) = min, so only the middle channel moves: the three outputs are
-        // max, min and min + (max - min) * f (rising) or max - (max - min) * f (falling).
-        const maxc = r > g ? (r > b ? r : b) : g > b ? g : b;
-        const minc = r < g ? (r < b ? r : b) : g < b ? g : b;
-        const cr = maxc - minc;
-        if (cr === 0) continue; // grey pixel: hue does not matter (s = 0)
-        let h: number;
-        if (maxc === r) h = (g - b) / cr;
-        else if (maxc === g) h = 2 + (b - r) / cr;
-        else h = 4 + (r - g) / cr;
-        // fmod(h / 6 + 1, 1) then (h + hue) mod 1, with floor (JS % on doubles is a slow call)
-        h = h / 6 + 1;
-        h -= Math.floor(h);
-        h += fh;
-        h -= Math.floor(h);
-        const h6 = h * 6;
-        const i = Math.floor(h6);
-        const f = h6 - i;
-        const up = minc + cr * f;
-        const down = maxc - cr * f;
-        switch (i >= 6 ? i - 6 : i) {
-          case 0: r = maxc; g = up; b = minc; break;
-          case 1: r = down; g = maxc; b = minc; break;
-          case 2: r = minc; g = maxc; b = up; break;
-          case 3: r = minc; g = down; b = maxc; break;
-          case 4: r = up; g = minc; b = maxc; break;
-          default: r = maxc; g = minc; b = down; break;
-        }
+/** The source of one op on locals r, g, b (0-255 floats); see the formulas above. */
+const OP_SOURCE: Record<number, string> = {
+  [BRIGHTNESS]: `
+    r = fb * r; g = fb * g; b = fb * b;
+    if (r > 255) r = 255; if (g > 255) g = 255; if (b > 255) b = 255;`,
+  [CONTRAST]: `
+    r = fc * r + cm; g = fc * g + cm; b = fc * b + cm;
+    r = r < 0 ? 0 : r > 255 ? 255 : r; g = g < 0 ? 0 : g > 255 ? 255 : g; b = b < 0 ? 0 : b > 255 ? 255 : b;`,
+  [SATURATION]: `
+    l = fs1 * (${GRAY_R} * r + ${GRAY_G} * g + ${GRAY_B} * b);
+    r = fs * r + l; g = fs * g + l; b = fs * b + l;
+    r = r < 0 ? 0 : r > 255 ? 255 : r; g = g < 0 ? 0 : g > 255 ? 255 : g; b = b < 0 ? 0 : b > 255 ? 255 : b;`,
+  // torchvision's _rgb2hsv, H' = (H + hue) mod 1, _hsv2rgb, simplified exactly: v = max and
+  // v (1 - s) = min, so only the middle channel moves, to min + (max - min) f (rising) or
+  // max - (max - min) f (falling). Grey pixels (max = min) have s = 0 and stay.
+  [HUE]: `
+    maxc = r > g ? (r > b ? r : b) : g > b ? g : b;
+    minc = r < g ? (r < b ? r : b) : g < b ? g : b;
+    cr = maxc - minc;
+    if (cr > 0) {
+      if (maxc === r) h = (g - b) / cr; else if (maxc === g) h = 2 + (b - r) / cr; else h = 4 + (r - g) / cr;
+      h = h / 6 + 1; h -= Math.floor(h); h += fh; h -= Math.floor(h);
+      h *= 6; i = Math.floor(h); f = cr * (h - i);
+      switch (i) {
+        case 0: r = maxc; g = minc + f; b = minc; break;
+        case 1: r = maxc - f; g = maxc; b = minc; break;
+        case 2: r = minc; g = maxc; b = minc + f; break;
+        case 3: r = minc; g = maxc - f; b = maxc; break;
+        case 4: r = minc + f; g = minc; b = maxc; break;
+        case 5: r = maxc; g = minc; b = maxc - f; break;
+        default: r = maxc; g = minc; b = minc; break; // i = 6 only when h rounded up to 1, i.e. h = 0
       }
-    }
-    buf[o] = r;
-    buf[o + 1] = g;
-    buf[o + 2] = b;
-    graySum += GRAY_R * r + GRAY_G * g + GRAY_B * b;
+    }`,
+};
+
+type Kernel = (buf: Float32Array, nPix: number, fb: number, fc: number, cm: number, fs: number, fh: number) => number;
+const kernels = new Map<string, Kernel>();
+
+/**
+ * One pass applying `ops` in order to every pixel, returning the sum of the result's gray
+ * values. The loop is generated once per op sequence (at most 2 x 64 of them) so that V8
+ * compiles straight-line code with r, g, b in registers: no per-pixel dispatch or closures.
+ */
+function kernel(ops: readonly number[]): Kernel {
+  const key = ops.join(',');
+  let k = kernels.get(key);
+  if (!k) {
+    const body = `
+      const fs1 = 1 - fs;
+      let graySum = 0, l = 0, maxc = 0, minc = 0, cr = 0, h = 0, i = 0, f = 0;
+      for (let q = 0, o = 0; q < nPix; q++, o += 3) {
+        let r = buf[o], g = buf[o + 1], b = buf[o + 2];
+        ${ops.map((op) => OP_SOURCE[op]).join('\n')}
+        buf[o] = r; buf[o + 1] = g; buf[o + 2] = b;
+        graySum += ${GRAY_R} * r + ${GRAY_G} * g + ${GRAY_B} * b;
+      }
+      return graySum;`;
+    k = new Function('buf', 'nPix', 'fb', 'fc', 'cm', 'fs', 'fh', body) as Kernel;
+    kernels.set(key, k);
   }
-  return graySum;
+  return k;
 }
 
-function clamp255(x: number): number {
-  return x < 0 ? 0 : x > 255 ? 255 : x;
+function applyRange(buf: Float32Array, nPix: number, p: JitterParams, from: number, to: number, contrastMean: number): number {
+  return kernel(p.order.slice(from, to))(buf, nPix, p.brightness, p.contrast, (1 - p.contrast) * contrastMean, p.saturation, p.hue);
 }
 
 /** Mean gray value of an HWC float RGB buffer. */
