@@ -15,3 +15,4 @@ export * from './model/nms';
 export * from './model/matcher';
 export * from './model/sampling';
 export * from './model/postprocess';
+export * from './model/roi-align';
