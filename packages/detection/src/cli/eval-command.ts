@@ -62,13 +62,16 @@ function evalVoc(a: EvalArgs): void {
   // The 20 VOC classes in devkit order when the set uses only those; else the names present.
   const classes = [...names].every((n) => (VOC_CLASSES as readonly string[]).includes(n)) ? VOC_CLASSES : [...names].sort();
   const dets = loadVocDetections(a.dets);
+  const evaluated = new Set<string>(classes);
+  const foreign = dets.filter((d) => !evaluated.has(d.className)).length;
+  if (foreign) process.stderr.write(`dilo: warning: ${foreign} detection(s) have a class that ${a.gt} does not use; they are not scored\n`);
   const r = vocEvaluate(ds, dets, { classes });
-  const round = (v: number | null) => (v === null || Number.isNaN(v) ? null : v);
+  const defined = (v: number | null) => (v === null || Number.isNaN(v) ? null : v);
   const result = {
-    mAP: round(r.mAP),
-    mAP07: round(r.mAP07),
+    mAP: defined(r.mAP),
+    mAP07: defined(r.mAP07),
     perClass: Object.fromEntries(Object.entries(r.perClass).map(([c, v]) => [c, { ap: v.ap, ap07: v.ap07, npos: v.npos, ndets: v.ndets }])),
-    detectron2: { use07: r.detectron2.use07, AP: round(r.detectron2.AP), AP50: round(r.detectron2.AP50), AP75: round(r.detectron2.AP75) },
+    detectron2: { use07: r.detectron2.use07, AP: defined(r.detectron2.AP), AP50: defined(r.detectron2.AP50), AP75: defined(r.detectron2.AP75) },
   };
   if (a.json) {
     printJsonResult(result);
