@@ -139,7 +139,7 @@ export class ResNet {
   forward(x: tf.Tensor4D, mode: BatchNormMode): EncoderOutput {
     const small = this.config.smallStem;
     let h = tf.relu(this.convBn(x, 'conv1', 'bn1', small ? 1 : 2, small ? 1 : 3, mode));
-    if (!small) h = tf.maxPool(h, 3, 2, 1);
+    if (!small) h = tf.maxPool(h, 3, 2, 1) as tf.Tensor4D;
     for (const b of this.blocks) {
       let y = h;
       b.convs.forEach((c, i) => {
@@ -147,7 +147,7 @@ export class ResNet {
         if (i < b.convs.length - 1) y = tf.relu(y);
       });
       const identity = b.downsample ? this.convBn(h, `${b.prefix}.downsample.0`, `${b.prefix}.downsample.1`, b.stride, 0, mode) : h;
-      h = tf.relu(tf.add(y, identity));
+      h = tf.relu(tf.add(y, identity)) as tf.Tensor4D;
     }
     return { map: h, pooled: tf.mean(h, [1, 2]) as tf.Tensor2D };
   }

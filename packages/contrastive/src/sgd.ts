@@ -1,4 +1,6 @@
-import { tf } from '@dilo/core';
+import { DiloInputError, tf } from '@dilo/core';
+import { type ParamMap, fromTorchLayout } from './params';
+import type { CheckpointTensor } from './checkpoint';
 
 export interface SgdOptions {
   momentum: number;
@@ -31,6 +33,16 @@ export class Sgd {
         p.assign(tf.sub(p, tf.mul(nb, lr)));
       }
     });
+  }
+
+  /** restore momentum buffers saved under prefix + parameter name (torch layout) */
+  loadBuffers(params: ParamMap, tensors: Map<string, CheckpointTensor>, prefix: string, file: string): void {
+    this.dispose();
+    for (const [name, e] of params.params) {
+      const t = tensors.get(prefix + name);
+      if (!t) throw new DiloInputError(file, `checkpoint has no optimiser state ${prefix + name}`);
+      this.buffers.set(name, tf.variable(fromTorchLayout(e.kind, t.data, t.shape), false));
+    }
   }
 
   dispose(): void {
