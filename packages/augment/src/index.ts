@@ -13,3 +13,5 @@ export * from './transforms/box-blur';
 export * from './transforms/copy-paste';
 export * from './transforms/normalize';
 export * from './fast-decode';
+export * from './preview';
+export { augmentCommand } from './cli/augment-command';
