@@ -16,3 +16,4 @@ export * from './model/matcher';
 export * from './model/sampling';
 export * from './model/postprocess';
 export * from './model/roi-align';
+export * from './model/proposals';
