@@ -1,0 +1,72 @@
+import { getKernelsForBackend, registerBackend, removeBackend, findBackend } from '@tensorflow/tfjs-core';
+// the cpu backend supplies the fallback for kernels the torch backend does not implement
+import '@tensorflow/tfjs-backend-cpu';
+import * as os from 'node:os';
+import { BACKEND_NAME, TorchBackend } from './backend';
+import { loadNative, TorchNative } from './native';
+import { registerCpuFallbacks } from './kernels/kernel';
+import { registerElementwise } from './kernels/elementwise';
+import { registerReductions } from './kernels/reduce';
+import { registerShapeKernels } from './kernels/shape';
+import { registerConvKernels } from './kernels/conv';
+import { registerMatMul } from './kernels/matmul';
+
+export interface RegisterTorchOptions {
+  /** intra-op threads for libtorch (default: env DILO_THREADS, else the number of cores) */
+  threads?: number;
+  /** tfjs backend priority (default 2: above cpu; core's selectBackend sets the backend explicitly anyway) */
+  priority?: number;
+}
+
+let registered = false;
+let reason: string | null = null;
+
+function defaultThreads(): number {
+  const t = Number(process.env.DILO_THREADS);
+  if (Number.isInteger(t) && t > 0) return t;
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/**
+ * Register the 'torch' tfjs backend and its kernels. Returns false when the native addon
+ * cannot be loaded; torchBackendReason() then says why. Idempotent.
+ */
+export function registerTorchBackend(opts: RegisterTorchOptions = {}): boolean {
+  const loaded = loadNative();
+  if (!loaded.native) {
+    reason = loaded.error;
+    return false;
+  }
+  const native: TorchNative = loaded.native;
+  native.SetNumThreads(opts.threads ?? defaultThreads());
+  if (registered) return true;
+  registerElementwise();
+  registerReductions();
+  registerShapeKernels();
+  registerConvKernels();
+  registerMatMul();
+  registerCpuFallbacks(getKernelsForBackend('cpu').map((k) => k.kernelName));
+  if (findBackend(BACKEND_NAME)) removeBackend(BACKEND_NAME);
+  registerBackend(BACKEND_NAME, () => new TorchBackend(native), opts.priority ?? 2);
+  registered = true;
+  reason = null;
+  return true;
+}
+
+/** Why registerTorchBackend() returned false (null when it succeeded or was not called). */
+export function torchBackendReason(): string | null {
+  return reason;
+}
+
+/** libtorch's intra-op thread count now in use. */
+export function torchThreads(): number {
+  const loaded = loadNative();
+  return loaded.native ? loaded.native.GetNumThreads() : 0;
+}
+
+/** Change libtorch's intra-op thread count. */
+export function setTorchThreads(n: number): void {
+  const loaded = loadNative();
+  if (!loaded.native) throw new Error(`the torch backend is unavailable: ${loaded.error}`);
+  loaded.native.SetNumThreads(n);
+}
