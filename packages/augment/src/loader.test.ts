@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DiloInputError, encodePng, imageFolder, listImages, pairMasks } from '@dilo/core';
+import { decodeImage, DiloInputError, encodePng, imageFolder, listImages, pairMasks } from '@dilo/core';
 import { augmentPreset, type AugmentConfig } from './config';
 import { TwoViewLoader, type TwoViewLoaderOptions } from './loader';
 import { samplesFromManifest } from './samples';
 import type { TwoViewBatch } from './batch';
 import type { SampleRef } from './two-view';
 import { makeDataset } from './__fixtures__/make-dataset';
+import type * as Dist from './index';
 
 let ds: Awaited<ReturnType<typeof makeDataset>>;
 let samples: SampleRef[];
@@ -103,7 +104,6 @@ describe('TwoViewLoader (in-process)', () => {
       }
     }
     // the top-left pixel of the first row: exactly the source pixel, normalised
-    const { decodeImage } = await import('@dilo/core');
     const img = await decodeImage(samples[0].image);
     const want = (img.data[0] / 255 - plain.mean[0]) / plain.std[0];
     expect(b.query[0]).toBeCloseTo(want, 4);
@@ -127,7 +127,7 @@ describe('TwoViewLoader (in-process)', () => {
 });
 
 describe('TwoViewLoader with worker threads (compiled dist)', () => {
-  let dist: typeof import('./index');
+  let dist: typeof Dist;
   beforeAll(() => {
     // worker_threads cannot load TypeScript: build this package (and core) to dist first
     const root = path.resolve(__dirname, '..');
