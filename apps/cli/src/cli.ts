@@ -3,12 +3,13 @@ import { DiloInputError, DiloUsageError } from '@dilo/core';
 import { dataCommand } from './commands/data';
 import { demoCommand } from './commands/demo';
 import { backendCommand } from './commands/backend';
+import { pretrainCommand } from '@dilo/contrastive';
 import { saliencyCommand } from '@dilo/saliency';
 import { detectCommand } from '@dilo/detection';
 
 /** Every sub-command, in --help order. Stage packages contribute theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, detectCommand, saliencyCommand];
+export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, detectCommand, saliencyCommand, pretrainCommand];
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error. */
 export async function runCli(argv: string[]): Promise<number> {

@@ -67,15 +67,17 @@ export interface ImageBatch {
   width: number;
 }
 
+/** A host tensor: row-major data with its shape. */
+export interface FeatureArray {
+  data: Float32Array;
+  shape: number[];
+}
+
 export interface Features {
   /** [n, featureDim] global-average-pooled features */
-  pooled: Float32Array;
+  pooled: FeatureArray;
   /** [n, featureDim, mapHeight, mapWidth] last conv map (NCHW) */
-  map: Float32Array;
-  n: number;
-  featureDim: number;
-  mapHeight: number;
-  mapWidth: number;
+  map: FeatureArray;
 }
 
 /** Pooled features and last conv maps, BN with running statistics, in chunks of `chunk` images. */
@@ -104,5 +106,8 @@ export function extractFeatures(encoder: Pick<LoadedEncoder, 'backbone'>, images
     map.set(mp.dataSync() as Float32Array, s * dims.c * dims.h * dims.w);
     tf.dispose([p, mp]);
   }
-  return { pooled: pooled ?? new Float32Array(0), map: map ?? new Float32Array(0), n, featureDim: dims.c, mapHeight: dims.h, mapWidth: dims.w };
+  return {
+    pooled: { data: pooled ?? new Float32Array(0), shape: [n, dims.c] },
+    map: { data: map ?? new Float32Array(0), shape: [n, dims.c, dims.h, dims.w] },
+  };
 }

@@ -12,3 +12,5 @@ export * from './checkpoint';
 export * from './pretrain';
 export * from './features';
 export * from './knn';
+export * from './augment-source';
+export * from './command';

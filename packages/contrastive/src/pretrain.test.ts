@@ -82,15 +82,15 @@ test('the saved encoder loads and gives pooled features and conv maps with BN in
   const n = 3;
   const images = { data: new Float32Array(n * 3 * 16 * 16).map((_, i) => Math.sin(i)), n, height: 16, width: 16 };
   const f = extractFeatures(enc, images);
-  expect(f.pooled).toHaveLength(n * 64);
-  expect([f.mapHeight, f.mapWidth]).toEqual([2, 2]);
+  expect(f.pooled.shape).toEqual([n, 64]);
+  expect(f.map.shape).toEqual([n, 64, 2, 2]);
   // the pooled feature is the mean of the map (inference BN: independent of the other images)
   for (let c = 0; c < 64; c += 17) {
-    const m = (f.map[c * 4] + f.map[c * 4 + 1] + f.map[c * 4 + 2] + f.map[c * 4 + 3]) / 4;
-    expect(f.pooled[c]).toBeCloseTo(m, 5);
+    const m = (f.map.data[c * 4] + f.map.data[c * 4 + 1] + f.map.data[c * 4 + 2] + f.map.data[c * 4 + 3]) / 4;
+    expect(f.pooled.data[c]).toBeCloseTo(m, 5);
   }
   const one = extractFeatures(enc, { data: images.data.subarray(0, 3 * 16 * 16), n: 1, height: 16, width: 16 });
-  for (let c = 0; c < 64; c++) expect(one.pooled[c]).toBeCloseTo(f.pooled[c], 5);
+  for (let c = 0; c < 64; c++) expect(one.pooled.data[c]).toBeCloseTo(f.pooled.data[c], 5);
   enc.dispose();
 });
 

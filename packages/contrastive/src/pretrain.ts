@@ -229,6 +229,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     }
   } finally {
     progress.stop();
+    if (!opts.source) await source.close?.();
   }
   if (!lastSaved || lastSaved.step !== step) await save();
   const seconds = (Date.now() - t0) / 1000;

@@ -18,6 +18,8 @@ export interface ViewBatchSource {
   readonly batchesPerEpoch: number;
   /** the batches of one epoch, starting at batch `from` */
   epoch(epoch: number, from: number): AsyncIterable<ViewBatch>;
+  /** release workers (optional) */
+  close?(): Promise<void>;
 }
 
 /** ImageNet statistics, as torchvision's Normalize in the MoCo reference. */

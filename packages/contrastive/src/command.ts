@@ -1,0 +1,184 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { DiloInputError, DiloUsageError, printJsonResult, selectBackend, type BackendName } from '@dilo/core';
+import { pretrain, resolveConfig, type PretrainConfig, type PretrainConfigInput } from './pretrain';
+import { registerWasmTrainingKernels } from './wasm-kernels';
+import { AugmentViewSource } from './augment-source';
+import { SimpleViewSource, listTrainingImages } from './views';
+import { RESNET_ARCHS } from './resnet';
+
+export interface PretrainArgs {
+  config?: string;
+  data?: string;
+  method?: string;
+  arch?: string;
+  width?: number;
+  'small-stem'?: boolean;
+  size?: number;
+  epochs?: number;
+  'max-steps'?: number;
+  batch?: number;
+  seed?: number;
+  out?: string;
+  resume?: string;
+  backend: string;
+  lr?: number;
+  schedule?: string;
+  queue?: number;
+  'moco-m'?: number;
+  'moco-t'?: number;
+  'key-bn-groups'?: number;
+  'checkpoint-every'?: number;
+  'dilo-p'?: number;
+  background?: string;
+  maps?: string;
+  views?: string;
+  workers?: number;
+  json: boolean;
+}
+
+/** Keys of a --config JSON file, with the CLI's option names (camelCase also accepted). */
+const CONFIG_KEYS = [
+  'data', 'method', 'arch', 'width', 'small-stem', 'size', 'epochs', 'max-steps', 'batch', 'seed', 'out', 'resume', 'backend', 'lr', 'schedule',
+  'queue', 'moco-m', 'moco-t', 'key-bn-groups', 'checkpoint-every', 'dilo-p', 'background', 'maps', 'views', 'workers',
+];
+
+function camel(k: string): string {
+  return k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Merge a JSON config file under the command line (command-line values win). */
+async function withConfigFile(a: PretrainArgs, given: Set<string>): Promise<PretrainArgs> {
+  if (!a.config) return a;
+  let obj: Record<string, unknown>;
+  try {
+    obj = JSON.parse(await fs.readFile(a.config, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new DiloInputError(a.config, `cannot read the config as JSON (${(err as Error).message})`);
+  }
+  const out: Record<string, unknown> = { ...a };
+  const base = path.dirname(path.resolve(a.config));
+  for (const [k, v] of Object.entries(obj)) {
+    const key = CONFIG_KEYS.find((c) => c === k || camel(c) === k);
+    if (!key) throw new DiloInputError(a.config, `unknown key '${k}' (expected ${CONFIG_KEYS.join(', ')})`);
+    if (given.has(key)) continue;
+    // paths in a config file are relative to the file
+    out[key] = ['data', 'out', 'resume', 'maps'].includes(key) && typeof v === 'string' ? path.resolve(base, v) : v;
+  }
+  return out as unknown as PretrainArgs;
+}
+
+function need<T>(v: T | undefined, flag: string): T {
+  if (v === undefined || v === null) throw new DiloUsageError(`--${flag} is required (or give it in --config)`);
+  return v;
+}
+
+export const pretrainCommand: CommandModule<object, PretrainArgs> = {
+  command: 'pretrain',
+  describe: 'Pre-train a ResNet with MoCo v1/v2 (optionally with DiLo copy-paste views); resumable',
+  builder: (y: Argv) =>
+    y
+      .option('config', { type: 'string', describe: 'JSON file with any of these options (command line wins)' })
+      .option('data', { type: 'string', describe: 'training images (ImageFolder layout or a plain folder)' })
+      .option('method', { type: 'string', choices: ['mocov1', 'mocov2'], describe: 'MoCo v1 (linear head, T 0.07, step lr) or v2 (MLP head, T 0.2, cosine)' })
+      .option('arch', { type: 'string', choices: [...RESNET_ARCHS], describe: 'backbone' })
+      .option('width', { type: 'number', describe: 'channel width multiplier (default 1)' })
+      .option('small-stem', { type: 'boolean', describe: '3x3 stride-1 stem, no max-pool (small images)' })
+      .option('size', { type: 'number', describe: 'view side in pixels (default 224)' })
+      .option('epochs', { type: 'number', describe: 'epochs (sets the lr schedule)' })
+      .option('max-steps', { type: 'number', describe: 'stop after this many optimiser steps in all (smoke runs)' })
+      .option('batch', { type: 'number', describe: 'batch size B (lr 0.03 * B / 256 unless --lr)' })
+      .option('seed', { type: 'number', describe: 'random seed (default 0)' })
+      .option('out', { type: 'string', describe: 'run folder (checkpoints, metrics.jsonl, config.json)' })
+      .option('resume', { type: 'string', describe: 'continue the run in this folder from its last checkpoint' })
+      .option('backend', { type: 'string', default: 'auto', describe: 'tensor backend: auto, tensorflow, wasm or cpu' })
+      .option('lr', { type: 'number', describe: 'base learning rate' })
+      .option('schedule', { type: 'string', choices: ['cosine', 'step'], describe: 'lr schedule (v1: step, v2: cosine)' })
+      .option('queue', { type: 'number', describe: 'queue size K, a multiple of the batch (default 65536)' })
+      .option('moco-m', { type: 'number', describe: 'key encoder momentum m (default 0.999)' })
+      .option('moco-t', { type: 'number', describe: 'temperature T (v1 0.07, v2 0.2)' })
+      .option('key-bn-groups', { type: 'number', describe: 'BN groups of the shuffled key batch (shuffling-BN substitute)' })
+      .option('checkpoint-every', { type: 'number', describe: 'steps between checkpoints (default 500; also at epoch ends)' })
+      .option('dilo-p', { type: 'number', describe: "DiLo paste probability (0 = plain MoCo; paper: 0.3)" })
+      .option('background', { type: 'string', describe: 'DiLo background: grey, textures:DIR or images (default grey)' })
+      .option('maps', { type: 'string', describe: 'saliency maps of the training images (needed when --dilo-p > 0)' })
+      .option('views', { type: 'string', choices: ['augment', 'builtin'], describe: "view maker: @dilo/augment's MoCo pipeline (default) or the built-in crop+flip+jitter" })
+      .option('workers', { type: 'number', describe: 'view-rendering worker threads (default 1)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<PretrainArgs>,
+  handler: async (raw) => {
+    const given = new Set(process.argv.slice(2).filter((s) => s.startsWith('--')).map((s) => s.slice(2).split('=')[0].replace(/^no-/, '')));
+    const a = await withConfigFile(raw, given);
+    const backend = a.backend as BackendName | 'auto';
+    let choice;
+    try {
+      choice = await selectBackend({ backend });
+    } catch (err) {
+      throw new DiloUsageError((err as Error).message);
+    }
+    if (choice.backend === 'wasm') registerWasmTrainingKernels();
+    const maxSteps = a['max-steps'];
+    if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new DiloUsageError(`--max-steps must be a positive integer, got ${maxSteps}`);
+    const workers = a.workers ?? 1;
+    const makeSource = async (cfg: PretrainConfig) => {
+      if (!cfg.data) throw new DiloUsageError('--data is required');
+      if (cfg.views === 'builtin') return new SimpleViewSource(await listTrainingImages(cfg.data), cfg.batch, cfg.size, cfg.seed);
+      const dilo = parseDiloViews(cfg.views);
+      return AugmentViewSource.create({ data: cfg.data, method: cfg.method, size: cfg.size, seed: cfg.seed, batch: cfg.batch, workers, dilo });
+    };
+    let result;
+    try {
+      if (a.resume) {
+        result = await pretrain({ out: a.resume, resume: true, maxSteps, makeSource });
+      } else {
+        const dilo = { p: a['dilo-p'] ?? 0, background: a.background ?? 'grey', maps: a.maps ? path.resolve(a.maps) : undefined };
+        if (dilo.p > 0 && !dilo.maps) throw new DiloUsageError('--dilo-p > 0 needs --maps DIR');
+        if (a.views === 'builtin' && dilo.p > 0) throw new DiloUsageError('--views builtin has no DiLo copy-paste: drop --dilo-p or use --views augment');
+        const input: PretrainConfigInput = {
+          method: need(a.method, 'method') as PretrainConfig['method'],
+          arch: (a.arch ?? 'resnet50') as PretrainConfig['arch'],
+          epochs: need(a.epochs, 'epochs'),
+          batch: need(a.batch, 'batch'),
+          seed: a.seed ?? 0,
+          width: a.width,
+          smallStem: a['small-stem'],
+          size: a.size,
+          lr: a.lr,
+          schedule: a.schedule as PretrainConfig['schedule'] | undefined,
+          queueSize: a.queue,
+          momentum: a['moco-m'],
+          temperature: a['moco-t'],
+          keyBnGroups: a['key-bn-groups'],
+          checkpointEvery: a['checkpoint-every'],
+          data: path.resolve(need(a.data, 'data')),
+          views: a.views === 'builtin' ? 'builtin' : formatDiloViews(dilo),
+        };
+        try {
+          resolveConfig(input);
+        } catch (err) {
+          if (err instanceof RangeError) throw new DiloUsageError(err.message);
+          throw err;
+        }
+        result = await pretrain({ out: path.resolve(need(a.out, 'out')), config: input, maxSteps, makeSource });
+      }
+    } catch (err) {
+      if (err instanceof RangeError) throw new DiloUsageError(err.message);
+      throw err;
+    }
+    const out = { ...result, backend: choice.backend, imgPerSec: +result.imgPerSec.toFixed(3), seconds: +result.seconds.toFixed(2) };
+    if (a.json) printJsonResult(out);
+    else process.stdout.write(`pretrain: step ${out.step}, loss ${out.finalLoss.toFixed(4)}, ${out.imgPerSec} img/s; checkpoint ${out.checkpoint} (weights sha256 ${out.weightsSha256.slice(0, 16)}...)\n`);
+  },
+};
+
+/** The views field of a config: 'augment' (plain MoCo) or 'augment dilo p=.. background=.. maps=..'. */
+export function formatDiloViews(d: { p: number; background: string; maps?: string }): string {
+  return d.p > 0 ? `augment dilo p=${d.p} background=${d.background} maps=${d.maps}` : 'augment';
+}
+
+export function parseDiloViews(views: string): { p: number; background: string; maps?: string } {
+  if (views === 'augment') return { p: 0, background: 'grey' };
+  const m = /^augment dilo p=(\S+) background=(\S+) maps=(.+)$/.exec(views);
+  if (!m) throw new RangeError(`unknown views setting '${views}' in the run config`);
+  return { p: Number(m[1]), background: m[2], maps: m[3] };
+}
