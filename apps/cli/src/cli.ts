@@ -4,12 +4,14 @@ import { dataCommand } from './commands/data';
 import { demoCommand } from './commands/demo';
 import { backendCommand } from './commands/backend';
 import { pretrainCommand } from '@dilo/contrastive';
+import { evalCommand } from '@dilo/eval';
 import { saliencyCommand } from '@dilo/saliency';
 import { detectCommand } from '@dilo/detection';
+import { augmentCommand } from '@dilo/augment';
 
 /** Every sub-command, in --help order. Stage packages contribute theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, detectCommand, saliencyCommand, pretrainCommand];
+export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, evalCommand, detectCommand, saliencyCommand, augmentCommand, pretrainCommand];
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error. */
 export async function runCli(argv: string[]): Promise<number> {

@@ -20,3 +20,8 @@ export * from './cam-eval';
 export * from './backgrounds';
 export * from './backgrounds-eval';
 export * from './synth-data';
+export * from './checkpoint-extractor';
+export * from './report/svg-plot';
+export * from './report/run';
+export * from './report/write-report';
+export { evalCommand } from './cli/index';
