@@ -1,7 +1,6 @@
 import type { GrayImage, RgbImage } from '@dilo/core';
 import { fft2 } from '../util/fft';
-import { convolveSeparable, gaussianKernel, resizeArea, resizeBilinear } from '../util/resize';
-import { toUint8 } from '../util/map';
+import { convolveSeparable, gaussianKernel, greyBinned, resizeArea, upscaleToUint8 } from '../util/resize';
 
 /**
  * Spectral residual (Hou & Zhang, CVPR 2007), following the paper's MATLAB listing: grey image
@@ -23,11 +22,15 @@ export const SR_DEFAULTS = { width: 64, height: 64, sigma: 2.5 };
 export function sr(img: RgbImage, params: SrParams = {}): GrayImage {
   const p = { ...SR_DEFAULTS, ...params };
   const { width: w, height: h, data } = img;
-  const grey = new Float32Array(w * h);
-  for (let i = 0; i < w * h; i++) grey[i] = (0.2989 * data[3 * i] + 0.587 * data[3 * i + 1] + 0.114 * data[3 * i + 2]) / 255;
   const sw = p.width;
   const sh = p.height;
-  const small = resizeArea(grey, w, h, 1, sw, sh);
+  let small: Float32Array;
+  if (w >= sw && h >= sh) small = greyBinned(data, w, h, sw, sh);
+  else {
+    const grey = new Float32Array(w * h);
+    for (let i = 0; i < w * h; i++) grey[i] = (0.2989 * data[3 * i] + 0.587 * data[3 * i + 1] + 0.114 * data[3 * i + 2]) / 255;
+    small = resizeArea(grey, w, h, 1, sw, sh);
+  }
   const n = sw * sh;
   const re = Float64Array.from(small);
   const im = new Float64Array(n);
@@ -48,5 +51,5 @@ export function sr(img: RgbImage, params: SrParams = {}): GrayImage {
   const sal = new Float32Array(n);
   for (let i = 0; i < n; i++) sal[i] = re[i] * re[i] + im[i] * im[i];
   const smooth = convolveSeparable(sal, sw, sh, gaussianKernel(11, p.sigma));
-  return toUint8(resizeBilinear(smooth, sw, sh, 1, w, h), w, h);
+  return { width: w, height: h, data: upscaleToUint8(smooth, sw, sh, w, h) };
 }

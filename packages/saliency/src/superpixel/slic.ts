@@ -91,7 +91,7 @@ export function slic(img: RgbImage, opts: SlicOptions = {}): SlicResult {
     B[i] = lab[3 * i + 2];
   }
   const labels = new Int32Array(n).fill(-1);
-  const dist = new Float32Array(n);
+  const dist = new Float64Array(n);
   const offset = step < 10 ? Math.floor(step * 1.5) : step;
   const invwt = 1 / ((step / m) * (step / m));
   const suml = new Float64Array(ns);
@@ -135,7 +135,7 @@ export function slic(img: RgbImage, opts: SlicOptions = {}): SlicResult {
 function assign(
   L: Float32Array, A: Float32Array, B: Float32Array, w: number, h: number,
   sl: Float64Array, sa: Float64Array, sb: Float64Array, sx: Float64Array, sy: Float64Array,
-  offset: number, invwt: number, labels: Int32Array, dist: Float32Array,
+  offset: number, invwt: number, labels: Int32Array, dist: Float64Array,
 ): void {
   const ns = sl.length;
   dist.fill(3.4e38);

@@ -152,3 +152,45 @@ export function gaussianKernel(size: number, sigma: number): Float32Array {
   for (let i = 0; i < size; i++) k[i] /= s;
   return k;
 }
+
+/**
+ * Bilinear upscale of a small one-channel map straight to a min-max normalised 8-bit image
+ * (one pass, no full-size float buffer). Bilinear weights are convex, so the output range is the
+ * input's and normalising before or after interpolation is the same.
+ */
+export function upscaleToUint8(src: Float32Array, w: number, h: number, dw: number, dh: number): Uint8Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < w * h; i++) {
+    if (src[i] < lo) lo = src[i];
+    if (src[i] > hi) hi = src[i];
+  }
+  const out = new Uint8Array(dw * dh);
+  if (!(hi > lo)) return out;
+  const s = 255 / (hi - lo);
+  const norm = new Float32Array(w * h);
+  for (let i = 0; i < w * h; i++) norm[i] = (src[i] - lo) * s + 0.5;
+  const big = resizeBilinear(norm, w, h, 1, dw, dh);
+  for (let i = 0; i < big.length; i++) out[i] = big[i] | 0;
+  return out;
+}
+
+/** Grey (Rec. 601 weights, MATLAB rgb2gray) of an RGB image binned into an sw x sh grid by box averaging (sw <= width, sh <= height). */
+export function greyBinned(data: Uint8Array, w: number, h: number, sw: number, sh: number): Float32Array {
+  const xbin = new Int32Array(w);
+  for (let x = 0; x < w; x++) xbin[x] = Math.min(sw - 1, Math.floor((x * sw) / w));
+  const acc = new Float64Array(sw * sh);
+  const cnt = new Float64Array(sw * sh);
+  for (let y = 0; y < h; y++) {
+    const row = Math.min(sh - 1, Math.floor((y * sh) / h)) * sw;
+    let i = 3 * y * w;
+    for (let x = 0; x < w; x++, i += 3) {
+      const b = row + xbin[x];
+      acc[b] += 0.2989 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+      cnt[b]++;
+    }
+  }
+  const out = new Float32Array(sw * sh);
+  for (let i = 0; i < out.length; i++) out[i] = acc[i] / (255 * cnt[i]);
+  return out;
+}
