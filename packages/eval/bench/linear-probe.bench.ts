@@ -6,7 +6,7 @@
  *  - synth-randconv: the generated dataset (data/objects-on-backgrounds-s0, train -> val-same),
  *    random-init conv features (64-d); the primary case, always run.
  *  - imagenette-pixels: imagenette-128 (train -> val), raw 8x8 pixels (192-d); run when the
- *    shared dataset is present.
+ *    shared dataset is present and DILO_BENCH_FULL=1.
  * Last stdout line: {diloTop1, sklearnTop1, diff, ...} for the primary case, all cases under `cases`.
  */
 import { execFileSync } from 'node:child_process';
@@ -79,10 +79,11 @@ async function main(): Promise<void> {
   if (!existsSync(synth)) throw new Error(`${synth}: generated dataset missing (run: pnpm dilo data synth --out data/objects-on-backgrounds-s0 --seed 0)`);
   cases.push(await runCase('synth-randconv', path.join(synth, 'train'), path.join(synth, 'val-same'), randomConvExtractor({ seed: 0, channels: 64 }), { resize: 64, crop: 64 }, work));
   const inet = sharedDataset('imagenette-128');
-  if (inet && process.env.DILO_BENCH_QUICK !== '1') {
+  // the imagenette case takes about 12 minutes here: opt-in
+  if (inet && process.env.DILO_BENCH_FULL === '1') {
     cases.push(await runCase('imagenette-pixels', path.join(inet, 'train'), path.join(inet, 'val'), pixelExtractor({ size: 8 }), { resize: 128, crop: 128 }, work));
   } else {
-    process.stderr.write('imagenette-pixels: skipped (shared dataset imagenette-128 not found, or DILO_BENCH_QUICK=1)\n');
+    process.stderr.write(`imagenette-pixels: skipped (${inet ? 'set DILO_BENCH_FULL=1 to run it' : 'shared dataset imagenette-128 not found'})\n`);
   }
   await fs.rm(work, { recursive: true, force: true });
   const p = cases[0];

@@ -19,7 +19,10 @@ export interface RunData {
   evals: Record<string, Record<string, unknown>>;
 }
 
-const X_KEYS = ['epoch', 'step', 'iter', 'iteration'];
+// step first: training logs carry both, and epoch is constant within an epoch
+const X_KEYS = ['step', 'epoch', 'iter', 'iteration'];
+/** bookkeeping fields that are not curves */
+const SKIP_KEYS = ['t', 'total', 'seconds'];
 const EVAL_KINDS = ['linear', 'knn', 'cam', 'backgrounds'];
 
 /** Curves from JSONL metrics: every numeric field becomes a series against epoch/step/iter (or the line number). */
@@ -40,7 +43,7 @@ export function parseMetrics(text: string, file: string): { curves: RunData['cur
   rows.forEach((r, i) => {
     const x = xKey && typeof r[xKey] === 'number' ? (r[xKey] as number) : i;
     for (const [k, v] of Object.entries(r)) {
-      if (typeof v !== 'number' || k === xKey || X_KEYS.includes(k) || k === 't') continue;
+      if (typeof v !== 'number' || k === xKey || X_KEYS.includes(k) || SKIP_KEYS.includes(k)) continue;
       const ev = typeof r.event === 'string' ? r.event : '';
       const name = ev ? `${ev}.${k}` : k;
       if (!byName.has(name)) byName.set(name, []);
