@@ -25,16 +25,19 @@ export async function decodeSample(ref: SampleRef): Promise<DecodedSample> {
   return { image, map, imageFile: ref.image, mapFile: ref.map };
 }
 
-/** Decoded textures, kept once read (texture folders are small). */
+/** Decoded textures, the most recently used `capacity` of them kept (textures can be large). */
 class TextureCache {
   private readonly cache = new Map<number, Promise<RgbImage>>();
-  constructor(private readonly files: readonly string[]) {}
+  constructor(
+    private readonly files: readonly string[],
+    private readonly capacity = 64,
+  ) {}
   get(i: number): Promise<RgbImage> {
     let p = this.cache.get(i);
-    if (!p) {
-      p = decodeImageFast(this.files[i]);
-      this.cache.set(i, p);
-    }
+    if (p) this.cache.delete(i); // re-inserted below: Map order is recency order
+    else p = decodeImageFast(this.files[i]);
+    this.cache.set(i, p);
+    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value as number);
     return p;
   }
 }

@@ -24,11 +24,22 @@ function opt(name: string): string | undefined {
   return i > 0 ? process.argv[i + 1] : undefined;
 }
 
-async function measure(cmd: string, args: string[]): Promise<number> {
+interface Measured {
+  imgPerSec: number;
+  /** images per CPU-second of the measuring process (all its threads) */
+  imgPerCpuSec: number;
+}
+
+async function measure(cmd: string, args: string[]): Promise<Measured> {
   const { stdout } = await run(cmd, args, { maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: '1' } });
   const last = stdout.trim().split('\n').pop() as string;
-  return (JSON.parse(last) as { imgPerSec: number }).imgPerSec;
+  return JSON.parse(last) as Measured;
 }
+
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 async function main(): Promise<void> {
   const data = sharedDataset('imagenette-224-subset');
@@ -59,6 +70,7 @@ async function main(): Promise<void> {
   const pyArgs = (workers: number): string[] => [path.join(pkg, 'bench', 'torchvision_bench.py'), list, '--workers', String(workers), '--epochs', epochs, '--size', '224'];
   const best = { dilo1: 0, tv1: 0, diloAll: 0, tvAll: 0 };
   const all: Record<string, number[]> = { dilo1: [], tv1: [], diloAll: [], tvAll: [] };
+  const cpu: Record<'dilo1' | 'tv1', number[]> = { dilo1: [], tv1: [] };
   for (let r = 0; r < rounds; r++) {
     // alternate who goes first, so slow drifts in machine load hit both sides alike
     const steps: [keyof typeof best, string, string[]][] = [
@@ -69,10 +81,12 @@ async function main(): Promise<void> {
     ];
     if (r % 2 === 1) steps.reverse();
     for (const [name, cmd, args] of steps) {
-      const v = await measure(cmd, args);
+      const m = await measure(cmd, args);
+      const v = m.imgPerSec;
       all[name].push(+v.toFixed(1));
       best[name] = Math.max(best[name], v);
-      process.stderr.write(`round ${r + 1}/${rounds} ${name}: ${v.toFixed(1)} img/s\n`);
+      if (name === 'dilo1' || name === 'tv1') cpu[name].push(+m.imgPerCpuSec.toFixed(1));
+      process.stderr.write(`round ${r + 1}/${rounds} ${name}: ${v.toFixed(1)} img/s (${m.imgPerCpuSec.toFixed(1)} per CPU-second)\n`);
     }
   }
   await fs.rm(list, { force: true });
@@ -91,6 +105,11 @@ async function main(): Promise<void> {
     torchvisionImgPerSec1Core: +best.tv1.toFixed(1),
     torchvisionImgPerSecAllCores: +best.tvAll.toFixed(1),
     ratioPerCore: +(best.dilo1 / best.tv1).toFixed(2),
+    // one-core throughput per CPU-second used (robust to time stolen by other jobs)
+    cpuTime1Core: cpu,
+    diloImgPerCpuSec1Core: median(cpu.dilo1),
+    torchvisionImgPerCpuSec1Core: median(cpu.tv1),
+    ratioPerCoreCpuTime: +(median(cpu.dilo1) / median(cpu.tv1)).toFixed(2),
     ratioAllCores: +(best.diloAll / best.tvAll).toFixed(2),
   });
 }

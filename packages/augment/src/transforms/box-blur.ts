@@ -6,8 +6,9 @@ import { Scratch } from './resample';
  * Gaussian's standard deviation sigma, and the blur is PIL's extended box blur, three passes
  * per axis (Gwosdek et al. 2011), whose variance equals sigma^2.
  * Kernel: each pass is a box of fractional radius r = boxRadius(sigma) (integer part l, the two
- * outermost taps weighted by r - l); three passes give an effective kernel of 3(2l+3) - 2
- * taps per axis, e.g. 9 taps at sigma 1, 15 at sigma 2, 39 at sigma 5 (DiLo's map blur).
+ * outermost taps weighted by r - l), so three passes give an effective kernel of 6l + 7 taps per
+ * axis: 7 for sigma < sqrt(2), 13 for sigma in [sqrt(2), sqrt(6)) (MoCo v2's range ends at 2),
+ * 31 at sigma 5 (DiLo's map blur).
  * Edges replicate the border pixel, as PIL does. Unlike PIL the passes stay float (no uint8
  * rounding between passes). Cost per pixel does not depend on sigma.
  */
@@ -28,47 +29,96 @@ export function boxRadius(sigma: number, passes = BLUR_PASSES): number {
 
 /**
  * All horizontal passes of one row, in a padded line buffer (ri + 1 replicated pixels each
- * side): the row stays in L1 cache across passes. c channels are interleaved; running sums
- * are kept per channel.
+ * side): the row stays in L1 cache across passes. Specialised for 3 interleaved channels
+ * (views) and 1 channel (maps) so the running sums live in registers.
  */
-function blurRows(buf: Float32Array, width: number, height: number, c: number, r: number, passes: number, la: Float32Array, lb: Float32Array): void {
+function blurRows3(buf: Float32Array, width: number, height: number, r: number, passes: number, la: Float32Array, lb: Float32Array): void {
   const ri = Math.floor(r);
   const pad = ri + 1;
   const ww = 1 / (2 * r + 1);
   const fw = (r - ri) * ww;
-  const rowLen = width * c;
-  const padLen = pad * c;
+  const rowLen = width * 3;
+  const padLen = pad * 3;
+  const end = padLen + rowLen;
   for (let y = 0; y < height; y++) {
     const row = y * rowLen;
-    let src = la;
-    let dst = lb;
-    for (let q = 0; q < rowLen; q++) src[padLen + q] = buf[row + q];
+    let a = la;
+    let b = lb;
+    for (let q = 0; q < rowLen; q++) a[padLen + q] = buf[row + q];
     for (let pass = 0; pass < passes; pass++) {
-      // replicate the border pixels into the pads
-      for (let k = 0; k < pad; k++) {
-        for (let ch = 0; ch < c; ch++) {
-          src[k * c + ch] = src[padLen + ch];
-          src[padLen + rowLen + k * c + ch] = src[padLen + rowLen - c + ch];
-        }
+      const e0 = a[padLen];
+      const e1 = a[padLen + 1];
+      const e2 = a[padLen + 2];
+      const l0 = a[end - 3];
+      const l1 = a[end - 2];
+      const l2 = a[end - 1];
+      for (let k = 0; k < padLen; k += 3) {
+        a[k] = e0;
+        a[k + 1] = e1;
+        a[k + 2] = e2;
+        a[end + k] = l0;
+        a[end + k + 1] = l1;
+        a[end + k + 2] = l2;
       }
-      for (let ch = 0; ch < c; ch++) {
-        let sum = 0;
-        for (let k = -ri; k <= ri; k++) sum += src[padLen + k * c + ch];
-        // out[x] = ww * sum(x-ri..x+ri) + fw * (in[x-ri-1] + in[x+ri+1])
-        let lo = padLen - (ri + 1) * c + ch;
-        let hi = padLen + (ri + 1) * c + ch;
-        const end = padLen + rowLen;
-        for (let o = padLen + ch; o < end; o += c, lo += c, hi += c) {
-          const vhi = src[hi];
-          dst[o] = sum * ww + (src[lo] + vhi) * fw;
-          sum += vhi - src[lo + c];
-        }
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      for (let k = -ri; k <= ri; k++) {
+        const o = padLen + k * 3;
+        s0 += a[o];
+        s1 += a[o + 1];
+        s2 += a[o + 2];
       }
-      const t = src;
-      src = dst;
-      dst = t;
+      // out[x] = ww * sum(x-ri..x+ri) + fw * (in[x-ri-1] + in[x+ri+1])
+      for (let o = padLen, lo = padLen - padLen, hi = padLen + padLen; o < end; o += 3, lo += 3, hi += 3) {
+        const h0 = a[hi];
+        const h1 = a[hi + 1];
+        const h2 = a[hi + 2];
+        b[o] = s0 * ww + (a[lo] + h0) * fw;
+        b[o + 1] = s1 * ww + (a[lo + 1] + h1) * fw;
+        b[o + 2] = s2 * ww + (a[lo + 2] + h2) * fw;
+        s0 += h0 - a[lo + 3];
+        s1 += h1 - a[lo + 4];
+        s2 += h2 - a[lo + 5];
+      }
+      const t = a;
+      a = b;
+      b = t;
     }
-    for (let q = 0; q < rowLen; q++) buf[row + q] = src[padLen + q];
+    for (let q = 0; q < rowLen; q++) buf[row + q] = a[padLen + q];
+  }
+}
+
+function blurRows1(buf: Float32Array, width: number, height: number, r: number, passes: number, la: Float32Array, lb: Float32Array): void {
+  const ri = Math.floor(r);
+  const pad = ri + 1;
+  const ww = 1 / (2 * r + 1);
+  const fw = (r - ri) * ww;
+  const end = pad + width;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    let a = la;
+    let b = lb;
+    for (let q = 0; q < width; q++) a[pad + q] = buf[row + q];
+    for (let pass = 0; pass < passes; pass++) {
+      const e = a[pad];
+      const l = a[end - 1];
+      for (let k = 0; k < pad; k++) {
+        a[k] = e;
+        a[end + k] = l;
+      }
+      let s = 0;
+      for (let k = -ri; k <= ri; k++) s += a[pad + k];
+      for (let o = pad, lo = 0, hi = 2 * pad; o < end; o++, lo++, hi++) {
+        const h = a[hi];
+        b[o] = s * ww + (a[lo] + h) * fw;
+        s += h - a[lo + 1];
+      }
+      const t = a;
+      a = b;
+      b = t;
+    }
+    for (let q = 0; q < width; q++) buf[row + q] = a[pad + q];
   }
 }
 
@@ -115,7 +165,9 @@ export function gaussianBlur(buf: Float32Array, width: number, height: number, c
   const lb = all.subarray(n + lineLen, n + 2 * lineLen);
   if (colAcc.length < width * c) colAcc = new Float64Array(width * c);
   const acc = colAcc;
-  blurRows(buf, width, height, c, r, passes, la, lb);
+  if (c === 3) blurRows3(buf, width, height, r, passes, la, lb);
+  else if (c === 1) blurRows1(buf, width, height, r, passes, la, lb);
+  else throw new RangeError(`gaussianBlur: 1 or 3 channels, got ${c}`);
   let a = buf;
   let b = tmp;
   for (let i = 0; i < passes; i++) {
