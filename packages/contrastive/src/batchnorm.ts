@@ -44,7 +44,10 @@ export function batchNorm2d(x: tf.Tensor4D, p: BatchNormParams, mode: BatchNormM
   if (count < 2) throw new Error(`BatchNorm in training mode needs more than one value per channel (got ${count})`);
   const gshape = g === 1 ? [n * h * w, c] : [g, (n / g) * h * w, c];
   const axis = g === 1 ? 0 : 1;
-  const bn = tf.customGrad((xIn: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+  const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, gamma] = args as tf.Tensor[];
+    const beta = args[2] as tf.Tensor;
+    const save = args[3] as tf.GradSaveFunc;
     const xg = tf.reshape(xIn, gshape);
     const mean = tf.mean(xg, axis, true);
     const centred = tf.sub(xg, mean);
