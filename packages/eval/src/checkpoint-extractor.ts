@@ -39,6 +39,7 @@ export async function checkpointExtractor(checkpoint: string): Promise<FeatureEx
   const encoder = await loadEncoder(file);
   return {
     id,
+    inputSize: encoder.size,
     name: `checkpoint ${path.basename(path.dirname(path.dirname(path.resolve(file))))}/${path.basename(file)} step ${encoder.step} (${id.slice(0, 8)})`,
     async extract(batch: ImageBatch, opts?: { convMap?: boolean }): Promise<ExtractedBatch> {
       const out = extractFeatures(encoder, normalizeBatch(batch));

@@ -27,6 +27,8 @@ export interface FeatureExtractor {
   readonly id: string;
   /** human-readable description for reports */
   readonly name: string;
+  /** the image side the encoder was trained at: the default evaluation crop */
+  readonly inputSize?: number;
   extract(batch: ImageBatch, opts?: { convMap?: boolean }): Promise<ExtractedBatch>;
   dispose?(): void;
 }

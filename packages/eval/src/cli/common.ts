@@ -41,7 +41,7 @@ export function sourceOptions<T>(y: Argv<T>): Argv<T & SourceArgs> {
     .option('random-init', { type: 'boolean', default: false, describe: 'random-initialisation baseline features (random conv + ReLU + GAP; not a trained model)' })
     .option('pixels', { type: 'number', describe: 'raw-pixel baseline features at this side (no encoder)' })
     .option('seed', { type: 'number', default: 0, describe: 'seed (random-init weights, splits, variants)' })
-    .option('crop', { type: 'number', describe: 'evaluation image side (default: the dataset image size, at most 224)' })
+    .option('crop', { type: 'number', describe: "evaluation image side (default: the checkpoint's training size, else the dataset image size, at most 224)" })
     .option('resize', { type: 'number', describe: 'resize side before the centre crop (default: = crop)' })
     .option('cache', { type: 'boolean', default: true, describe: 'use the feature cache ($DILO_CACHE or tmp/cache); --no-cache to skip' })
     .option('out', { type: 'string', describe: 'folder for results (<command>.json) and images; `dilo eval report` reads RUN/eval' })
@@ -87,8 +87,8 @@ export async function resolveSplits(a: SourceArgs, needMasks: boolean): Promise<
   return { train, test, synth };
 }
 
-export async function resolveTransform(a: SourceArgs, m: Manifest): Promise<EvalTransform> {
-  let crop = a.crop;
+export async function resolveTransform(a: SourceArgs, m: Manifest, extractor?: FeatureExtractor | null): Promise<EvalTransform> {
+  let crop = a.crop ?? extractor?.inputSize;
   if (crop === undefined) {
     const img = await decodeImage(m.samples[0].image);
     crop = Math.min(224, img.width, img.height);
@@ -119,7 +119,7 @@ export async function resolveFeatures(a: SourceArgs, opts: { convMap?: boolean; 
   }
   if (!extractor) throw new DiloUsageError('give features: --features FILE --test-features FILE, or --data DIR with --checkpoint PATH, --random-init or --pixels N');
   const splits = await resolveSplits(a, !!opts.needMasks);
-  const transform = await resolveTransform(a, splits.test);
+  const transform = await resolveTransform(a, splits.test, extractor);
   const store = a.cache ? undefined : null;
   const train = (await extractFeatureSet(splits.train, extractor, { transform, store, progress: 'train features' })).features;
   const test = (await extractFeatureSet(splits.test, extractor, { transform, store, convMap: opts.convMap, progress: 'test features' })).features;

@@ -32,7 +32,7 @@ export const linearCommand: CommandModule<object, LinearArgs> = {
       const extractor = await resolveExtractor(a);
       if (!extractor) throw new DiloUsageError('--protocol moco-images needs an encoder: --checkpoint, --random-init or --pixels, with --data');
       const splits = await resolveSplits(a, false);
-      const crop = a.crop ?? Math.min(224, (await decodeImage(splits.test.samples[0].image)).width);
+      const crop = a.crop ?? extractor.inputSize ?? Math.min(224, (await decodeImage(splits.test.samples[0].image)).width);
       const r = await mocoLinearProbeImages(extractor, splits.train, splits.test, { crop, epochs: a.epochs, lr: a.lr, batchSize: a['batch-size'], seed: a.seed, store: a.cache ? undefined : null });
       result = { protocol: a.protocol, features: extractor.name, top1: r.top1, top5: r.top5, n: r.n, epochs: r.epochs, crop, history: r.history };
     } else {
