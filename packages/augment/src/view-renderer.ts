@@ -3,9 +3,9 @@ import type { AugmentConfig } from './config';
 import type { ViewPlan } from './view-plan';
 import { axisCoeffs, cropResizeRgb, resampleGray, resampleRgb, Scratch } from './transforms/resample';
 import { checkMapSize, compositeGrey, compositeImage, pasteAlpha, removeForeground } from './transforms/copy-paste';
-import { applyGrayscale, applyJitter } from './transforms/color-jitter';
+import { applyColourOps, applyGrayscale, applyJitter, GRAYSCALE } from './transforms/color-jitter';
 import { gaussianBlur } from './transforms/box-blur';
-import { normalizeChw } from './transforms/normalize';
+import { normalizeChw, type NormalizeTarget } from './transforms/normalize';
 
 /** A decoded training sample: its image, its optional saliency map, and their files for errors. */
 export interface DecodedSample {
@@ -99,9 +99,40 @@ export class ViewRenderer {
     return view;
   }
 
-  /** The whole view, flipped if planned and normalised, written as CHW float32 at out[offset]. */
+  /**
+   * The whole view, flipped if planned and normalised, written as CHW float32 at out[offset].
+   * Same result as viewHwc + normalizeChw, with fewer passes: the last colour step writes the
+   * normalised output itself (a jitter + grayscale run is one generated pass; a final blur's
+   * last vertical pass normalises and mirrors).
+   */
   render(sample: DecodedSample, plan: ViewPlan, bgPixels: BackgroundPixels | null, out: Float32Array, offset: number): void {
-    const view = this.viewHwc(sample, plan, bgPixels);
-    normalizeChw(view, this.cfg.size, this.cfg.size, plan.flip, this.cfg.mean, this.cfg.std, out, offset);
+    const src = this.pasteSource(sample, plan, bgPixels);
+    const S = this.cfg.size;
+    const nPix = S * S;
+    const view = this.view.get(nPix * 3).subarray(0, nPix * 3);
+    cropResizeRgb(src, sample.image.width, plan.crop, S, S, view, this.tmp);
+    const target: NormalizeTarget = { out, offset, flip: plan.flip, mean: this.cfg.mean, std: this.cfg.std };
+    // the applied steps in order; consecutive colour ops are merged into one run
+    const steps: ('blur' | number[])[] = [];
+    for (const step of this.cfg.steps) {
+      let ops: number[] | null = null;
+      if (step === 'colorJitter' && plan.jitter) ops = plan.jitter.order;
+      else if (step === 'grayscale' && plan.grayscale) ops = [GRAYSCALE];
+      else if (step === 'blur' && plan.blurSigma !== null) steps.push('blur');
+      if (ops) {
+        const prev = steps[steps.length - 1];
+        if (Array.isArray(prev)) steps[steps.length - 1] = [...prev, ...ops];
+        else steps.push([...ops]);
+      }
+    }
+    if (steps.length === 0) {
+      normalizeChw(view, S, S, plan.flip, this.cfg.mean, this.cfg.std, out, offset);
+      return;
+    }
+    steps.forEach((step, k) => {
+      const t = k === steps.length - 1 ? target : null;
+      if (step === 'blur') gaussianBlur(view, S, S, 3, plan.blurSigma as number, this.tmp, undefined, t);
+      else applyColourOps(view, S, S, step, plan.jitter, t);
+    });
   }
 }

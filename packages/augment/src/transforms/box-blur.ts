@@ -1,4 +1,5 @@
 import { Scratch } from './resample';
+import type { NormalizeTarget } from './normalize';
 
 /**
  * Gaussian blur with PIL's ImageFilter.GaussianBlur(radius) semantics, which is what MoCo v2's
@@ -150,9 +151,63 @@ function blurColsPass(src: Float32Array, dst: Float32Array, width: number, heigh
   }
 }
 
-/** Gaussian blur (PIL semantics, see above) of an HWC float buffer with c channels, in place. */
-export function gaussianBlur(buf: Float32Array, width: number, height: number, c: number, sigma: number, scratch: Scratch, passes = BLUR_PASSES): void {
-  if (!(sigma > 0)) return;
+/** The last vertical pass of a 3-channel image, writing the normalised CHW view (see NormalizeTarget). */
+function blurColsPassToChw(src: Float32Array, width: number, height: number, r: number, acc: Float64Array, t: NormalizeTarget): void {
+  const ri = Math.floor(r);
+  const ww = 1 / (2 * r + 1);
+  const fw = (r - ri) * ww;
+  const rowLen = width * 3;
+  const last = height - 1;
+  const plane = width * height;
+  const a0 = 1 / (255 * t.std[0]);
+  const a1 = 1 / (255 * t.std[1]);
+  const a2 = 1 / (255 * t.std[2]);
+  const b0 = -t.mean[0] / t.std[0];
+  const b1 = -t.mean[1] / t.std[1];
+  const b2 = -t.mean[2] / t.std[2];
+  const out = t.out;
+  const o0 = t.offset;
+  const o1 = o0 + plane;
+  const o2 = o1 + plane;
+  acc.fill(0, 0, rowLen);
+  for (let k = -ri; k <= ri; k++) {
+    const s = (k < 0 ? 0 : k > last ? last : k) * rowLen;
+    for (let q = 0; q < rowLen; q++) acc[q] += src[s + q];
+  }
+  for (let y = 0; y < height; y++) {
+    const ylo = y - ri - 1;
+    const yhi = y + ri + 1;
+    const ydrop = y - ri;
+    const lo = (ylo < 0 ? 0 : ylo > last ? last : ylo) * rowLen;
+    const hi = (yhi < 0 ? 0 : yhi > last ? last : yhi) * rowLen;
+    const drop = (ydrop < 0 ? 0 : ydrop > last ? last : ydrop) * rowLen;
+    const row = y * width;
+    for (let x = 0, q = 0; x < width; x++, q += 3) {
+      const d = row + (t.flip ? width - 1 - x : x);
+      const h0 = src[hi + q];
+      const h1 = src[hi + q + 1];
+      const h2 = src[hi + q + 2];
+      out[o0 + d] = (acc[q] * ww + (src[lo + q] + h0) * fw) * a0 + b0;
+      out[o1 + d] = (acc[q + 1] * ww + (src[lo + q + 1] + h1) * fw) * a1 + b1;
+      out[o2 + d] = (acc[q + 2] * ww + (src[lo + q + 2] + h2) * fw) * a2 + b2;
+      acc[q] += h0 - src[drop + q];
+      acc[q + 1] += h1 - src[drop + q + 1];
+      acc[q + 2] += h2 - src[drop + q + 2];
+    }
+  }
+}
+
+/**
+ * Gaussian blur (PIL semantics, see above) of an HWC float buffer with c channels, in place;
+ * or, with a target (3 channels only), the blurred view is written there normalised (CHW) and
+ * buf is left as scratch.
+ */
+export function gaussianBlur(buf: Float32Array, width: number, height: number, c: number, sigma: number, scratch: Scratch, passes = BLUR_PASSES, target: NormalizeTarget | null = null): void {
+  if (!(sigma > 0)) {
+    if (target) throw new RangeError('gaussianBlur: a target needs sigma > 0');
+    return;
+  }
+  if (target && c !== 3) throw new RangeError('gaussianBlur: a normalised target needs 3 channels');
   const r = boxRadius(sigma, passes);
   const n = width * height * c;
   const pad = Math.floor(r) + 1;
@@ -170,11 +225,13 @@ export function gaussianBlur(buf: Float32Array, width: number, height: number, c
   else throw new RangeError(`gaussianBlur: 1 or 3 channels, got ${c}`);
   let a = buf;
   let b = tmp;
-  for (let i = 0; i < passes; i++) {
+  const colPasses = target ? passes - 1 : passes;
+  for (let i = 0; i < colPasses; i++) {
     blurColsPass(a, b, width, height, c, r, acc);
     const t = a;
     a = b;
     b = t;
   }
-  if (a !== buf) buf.set(a);
+  if (target) blurColsPassToChw(a, width, height, r, acc, target);
+  else if (a !== buf) buf.set(a);
 }

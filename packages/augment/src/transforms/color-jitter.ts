@@ -1,5 +1,6 @@
 import type { Rng } from '@dilo/core';
 import type { ColorJitterConfig } from '../config';
+import type { NormalizeTarget } from './normalize';
 
 /**
  * ColorJitter with torchvision 0.14's formulas for float images (here on the 0-255 scale,
@@ -16,6 +17,8 @@ export const BRIGHTNESS = 0;
 export const CONTRAST = 1;
 export const SATURATION = 2;
 export const HUE = 3;
+/** RandomGrayscale as a fourth op id, so a jitter + grayscale run is one pass */
+export const GRAYSCALE = 4;
 
 export interface JitterParams {
   /** op ids (BRIGHTNESS..HUE) in application order; ops whose range is 0 are left out */
@@ -53,6 +56,8 @@ const OP_SOURCE: Record<number, string> = {
     l = fs1 * (${GRAY_R} * r + ${GRAY_G} * g + ${GRAY_B} * b);
     r = fs * r + l; g = fs * g + l; b = fs * b + l;
     r = r < 0 ? 0 : r > 255 ? 255 : r; g = g < 0 ? 0 : g > 255 ? 255 : g; b = b < 0 ? 0 : b > 255 ? 255 : b;`,
+  [GRAYSCALE]: `
+    l = ${GRAY_R} * r + ${GRAY_G} * g + ${GRAY_B} * b; r = l; g = l; b = l;`,
   // torchvision's _rgb2hsv, H' = (H + hue) mod 1, _hsv2rgb, simplified exactly: v = max and
   // v (1 - s) = min, so only the middle channel moves, to min + (max - min) f (rising) or
   // max - (max - min) f (falling). Grey pixels (max = min) have s = 0 and stay.
@@ -76,36 +81,100 @@ const OP_SOURCE: Record<number, string> = {
     }`,
 };
 
-type Kernel = (buf: Float32Array, nPix: number, fb: number, fc: number, cm: number, fs: number, fh: number) => number;
+type Kernel = (buf: Float32Array, nPix: number, fb: number, fc: number, cm: number, fs: number, fh: number, t: KernelTarget | null) => number;
 const kernels = new Map<string, Kernel>();
+
+/** A NormalizeTarget with the image width and per-channel affine folded in. */
+interface KernelTarget {
+  out: Float32Array;
+  o0: number;
+  o1: number;
+  o2: number;
+  width: number;
+  a0: number;
+  a1: number;
+  a2: number;
+  b0: number;
+  b1: number;
+  b2: number;
+}
 
 /**
  * One pass applying `ops` in order to every pixel, returning the sum of the result's gray
- * values. The loop is generated once per op sequence (at most 2 x 64 of them) so that V8
+ * values. The loop is generated once per op sequence (a few hundred at most) so that V8
  * compiles straight-line code with r, g, b in registers: no per-pixel dispatch or closures.
+ * With `mode` 'out' / 'outFlip' the pass is the view's last: it writes the normalised CHW
+ * output (mirrored for 'outFlip') instead of updating buf.
  */
-function kernel(ops: readonly number[]): Kernel {
-  const key = ops.join(',');
+function kernel(ops: readonly number[], mode: 'inPlace' | 'out' | 'outFlip'): Kernel {
+  const key = `${ops.join(',')}|${mode}`;
   let k = kernels.get(key);
   if (!k) {
+    const write =
+      mode === 'inPlace'
+        ? 'buf[o] = r; buf[o + 1] = g; buf[o + 2] = b;'
+        : `const d = row + ${mode === 'outFlip' ? 'width - 1 - x' : 'x'};
+           out[t.o0 + d] = r * a0 + b0; out[t.o1 + d] = g * a1 + b1; out[t.o2 + d] = b * a2 + b2;`;
     const body = `
       const fs1 = 1 - fs;
+      const width = t ? t.width : nPix, height = t ? nPix / t.width : 1, out = t ? t.out : buf;
+      const a0 = t ? t.a0 : 0, a1 = t ? t.a1 : 0, a2 = t ? t.a2 : 0, b0 = t ? t.b0 : 0, b1 = t ? t.b1 : 0, b2 = t ? t.b2 : 0;
       let graySum = 0, l = 0, maxc = 0, minc = 0, cr = 0, h = 0, i = 0, f = 0;
-      for (let q = 0, o = 0; q < nPix; q++, o += 3) {
-        let r = buf[o], g = buf[o + 1], b = buf[o + 2];
-        ${ops.map((op) => OP_SOURCE[op]).join('\n')}
-        buf[o] = r; buf[o + 1] = g; buf[o + 2] = b;
-        graySum += ${GRAY_R} * r + ${GRAY_G} * g + ${GRAY_B} * b;
+      for (let y = 0, o = 0; y < height; y++) {
+        const row = y * width;
+        for (let x = 0; x < width; x++, o += 3) {
+          let r = buf[o], g = buf[o + 1], b = buf[o + 2];
+          ${ops.map((op) => OP_SOURCE[op]).join('\n')}
+          ${write}
+          graySum += ${GRAY_R} * r + ${GRAY_G} * g + ${GRAY_B} * b;
+        }
       }
       return graySum;`;
-    k = new Function('buf', 'nPix', 'fb', 'fc', 'cm', 'fs', 'fh', body) as Kernel;
+    k = new Function('buf', 'nPix', 'fb', 'fc', 'cm', 'fs', 'fh', 't', body) as Kernel;
     kernels.set(key, k);
   }
   return k;
 }
 
-function applyRange(buf: Float32Array, nPix: number, p: JitterParams, from: number, to: number, contrastMean: number): number {
-  return kernel(p.order.slice(from, to))(buf, nPix, p.brightness, p.contrast, (1 - p.contrast) * contrastMean, p.saturation, p.hue);
+function kernelTarget(t: NormalizeTarget, width: number, height: number): KernelTarget {
+  const plane = width * height;
+  return {
+    out: t.out,
+    o0: t.offset,
+    o1: t.offset + plane,
+    o2: t.offset + 2 * plane,
+    width,
+    a0: 1 / (255 * t.std[0]),
+    a1: 1 / (255 * t.std[1]),
+    a2: 1 / (255 * t.std[2]),
+    b0: -t.mean[0] / t.std[0],
+    b1: -t.mean[1] / t.std[1],
+    b2: -t.mean[2] / t.std[2],
+  };
+}
+
+const NO_JITTER: JitterParams = { order: [], brightness: 1, contrast: 1, saturation: 1, hue: 0 };
+
+/**
+ * A run of colour ops (jitter ops and/or GRAYSCALE, in order) over an HWC float image: one pass,
+ * or two when contrast (which needs the mean gray of the image before it) is not first. With a
+ * target the last pass writes the normalised CHW output and buf is left partly updated.
+ */
+export function applyColourOps(buf: Float32Array, width: number, height: number, ops: readonly number[], p: JitterParams | null, target: NormalizeTarget | null = null): void {
+  const q = p ?? NO_JITTER;
+  const nPix = width * height;
+  const run = (from: number, to: number, mean: number, last: boolean): number => {
+    const t = last && target ? kernelTarget(target, width, height) : null;
+    const mode = t ? (target?.flip ? 'outFlip' : 'out') : 'inPlace';
+    return kernel(ops.slice(from, to), mode)(buf, nPix, q.brightness, q.contrast, (1 - q.contrast) * mean, q.saturation, q.hue, t);
+  };
+  const ci = ops.indexOf(CONTRAST);
+  if (ci < 0) {
+    run(0, ops.length, 0, true);
+    return;
+  }
+  const mean = ci === 0 ? grayMean(buf, nPix) : run(0, ci, 0, false) / nPix;
+  run(ci, ops.length, mean, true);
 }
 
 /** Mean gray value of an HWC float RGB buffer. */
@@ -115,18 +184,9 @@ export function grayMean(buf: Float32Array, nPix: number): number {
   return s / nPix;
 }
 
-/**
- * ColorJitter in place. Fused: the ops before contrast run in one pass that also sums the gray
- * values contrast needs; contrast and the ops after it run in a second pass.
- */
+/** ColorJitter in place (see applyColourOps). */
 export function applyJitter(buf: Float32Array, nPix: number, p: JitterParams): void {
-  const ci = p.order.indexOf(CONTRAST);
-  if (ci < 0) {
-    applyRange(buf, nPix, p, 0, p.order.length, 0);
-    return;
-  }
-  const mean = ci === 0 ? grayMean(buf, nPix) : applyRange(buf, nPix, p, 0, ci, 0) / nPix;
-  applyRange(buf, nPix, p, ci, p.order.length, mean);
+  applyColourOps(buf, nPix, 1, p.order, p);
 }
 
 /** RandomGrayscale's transform: every channel set to 0.2989 R + 0.587 G + 0.114 B. */

@@ -1,3 +1,12 @@
+/** Where a view's last step writes: CHW float32 (x / 255 - mean) / std at out[offset], mirrored if flip. */
+export interface NormalizeTarget {
+  out: Float32Array;
+  offset: number;
+  flip: boolean;
+  mean: readonly number[];
+  std: readonly number[];
+}
+
 /**
  * ToTensor + Normalize(mean, std) with the horizontal flip folded in: HWC 0-255 float in,
  * CHW float32 (x / 255 - mean) / std out, columns mirrored when flip is set. Flipping last is
