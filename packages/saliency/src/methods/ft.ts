@@ -10,48 +10,46 @@ export function ft(img: RgbImage): GrayImage {
   const { width: w, height: h } = img;
   const n = w * h;
   const lab = rgbToLab(img);
-  const mean = [0, 0, 0];
-  for (let i = 0; i < n; i++) {
-    mean[0] += lab[3 * i];
-    mean[1] += lab[3 * i + 1];
-    mean[2] += lab[3 * i + 2];
+  let m0 = 0;
+  let m1 = 0;
+  let m2 = 0;
+  for (let i = 0; i < 3 * n; i += 3) {
+    m0 += lab[i];
+    m1 += lab[i + 1];
+    m2 += lab[i + 2];
   }
-  const sal = new Float32Array(n);
-  const plane = new Float32Array(n);
-  const tmp = new Float32Array(n);
-  for (let c = 0; c < 3; c++) {
-    const m = mean[c] / n;
-    for (let i = 0; i < n; i++) plane[i] = lab[3 * i + c];
-    binomialBlur(plane, tmp, w, h);
-    for (let i = 0; i < n; i++) {
-      const d = plane[i] - m;
-      sal[i] += d * d;
-    }
-  }
-  for (let i = 0; i < n; i++) sal[i] = Math.sqrt(sal[i]);
-  return toUint8(sal, w, h);
-}
-
-/** In-place separable [1 4 6 4 1]/16 blur of a plane, edges replicated. */
-function binomialBlur(p: Float32Array, tmp: Float32Array, w: number, h: number): void {
-  const cl = (v: number, hi: number): number => (v < 0 ? 0 : v > hi ? hi : v);
+  m0 /= n;
+  m1 /= n;
+  m2 /= n;
+  // horizontal [1 4 6 4 1]/16 pass on the interleaved image (edges replicated)
+  const tmp = new Float32Array(3 * n);
   for (let y = 0; y < h; y++) {
     const r = y * w;
     for (let x = 0; x < w; x++) {
-      if (x >= 2 && x < w - 2) {
-        const i = r + x;
-        tmp[i] = (p[i - 2] + 4 * p[i - 1] + 6 * p[i] + 4 * p[i + 1] + p[i + 2]) * 0.0625;
-      } else {
-        tmp[r + x] = (p[r + cl(x - 2, w - 1)] + 4 * p[r + cl(x - 1, w - 1)] + 6 * p[r + x] + 4 * p[r + cl(x + 1, w - 1)] + p[r + cl(x + 2, w - 1)]) * 0.0625;
-      }
+      const a = 3 * (r + (x < 2 ? 0 : x - 2));
+      const b = 3 * (r + (x < 1 ? 0 : x - 1));
+      const c = 3 * (r + x);
+      const d = 3 * (r + (x + 1 < w ? x + 1 : w - 1));
+      const e = 3 * (r + (x + 2 < w ? x + 2 : w - 1));
+      tmp[c] = (lab[a] + 4 * lab[b] + 6 * lab[c] + 4 * lab[d] + lab[e]) * 0.0625;
+      tmp[c + 1] = (lab[a + 1] + 4 * lab[b + 1] + 6 * lab[c + 1] + 4 * lab[d + 1] + lab[e + 1]) * 0.0625;
+      tmp[c + 2] = (lab[a + 2] + 4 * lab[b + 2] + 6 * lab[c + 2] + 4 * lab[d + 2] + lab[e + 2]) * 0.0625;
     }
   }
+  // vertical pass fused with the distance to the mean colour
+  const sal = new Float32Array(n);
   for (let y = 0; y < h; y++) {
-    const a = cl(y - 2, h - 1) * w;
-    const b = cl(y - 1, h - 1) * w;
-    const c = y * w;
-    const d = cl(y + 1, h - 1) * w;
-    const e = cl(y + 2, h - 1) * w;
-    for (let x = 0; x < w; x++) p[c + x] = (tmp[a + x] + 4 * tmp[b + x] + 6 * tmp[c + x] + 4 * tmp[d + x] + tmp[e + x]) * 0.0625;
+    const ra = 3 * (y < 2 ? 0 : y - 2) * w;
+    const rb = 3 * (y < 1 ? 0 : y - 1) * w;
+    const rc = 3 * y * w;
+    const rd = 3 * (y + 1 < h ? y + 1 : h - 1) * w;
+    const re = 3 * (y + 2 < h ? y + 2 : h - 1) * w;
+    for (let x = 0, o = 0; x < w; x++, o += 3) {
+      const l = (tmp[ra + o] + 4 * tmp[rb + o] + 6 * tmp[rc + o] + 4 * tmp[rd + o] + tmp[re + o]) * 0.0625 - m0;
+      const a = (tmp[ra + o + 1] + 4 * tmp[rb + o + 1] + 6 * tmp[rc + o + 1] + 4 * tmp[rd + o + 1] + tmp[re + o + 1]) * 0.0625 - m1;
+      const b = (tmp[ra + o + 2] + 4 * tmp[rb + o + 2] + 6 * tmp[rc + o + 2] + 4 * tmp[rd + o + 2] + tmp[re + o + 2]) * 0.0625 - m2;
+      sal[y * w + x] = Math.sqrt(l * l + a * a + b * b);
+    }
   }
+  return toUint8(sal, w, h);
 }

@@ -1,7 +1,6 @@
 import type { GrayImage, RgbImage } from '@dilo/core';
 import { rgbToLab } from '../util/color';
-import { resizeArea, resizeBilinear } from '../util/resize';
-import { toUint8 } from '../util/map';
+import { resizeArea, upscaleToUint8 } from '../util/resize';
 
 /**
  * Minimum barrier distance saliency (Zhang et al., "Minimum Barrier Salient Object Detection at
@@ -111,5 +110,5 @@ export function mbd(img: RgbImage, params: MbdParams = {}): GrayImage {
     const t = Math.min(0.5, 2 * mean);
     for (let i = 0; i < n; i++) sal[i] = 1 / (1 + Math.exp(-p.contrast * (sal[i] - t)));
   }
-  return toUint8(resizeBilinear(sal, sw, sh, 1, w, h), w, h);
+  return { width: w, height: h, data: upscaleToUint8(sal, sw, sh, w, h) };
 }

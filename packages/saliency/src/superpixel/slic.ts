@@ -281,46 +281,59 @@ export function enforceConnectivity(labels: Int32Array, w: number, h: number, k:
   const n = w * h;
   const minSize = Math.floor(n / k) >> 2;
   const out = new Int32Array(n).fill(-1);
-  const queue = new Int32Array(n);
+  // coordinates queued alongside indices: no division per visited pixel
+  const qx = new Int32Array(n);
+  const qy = new Int32Array(n);
   let label = 0;
   let adjLabel = 0;
-  for (let start = 0; start < n; start++) {
-    if (out[start] >= 0) continue;
-    out[start] = label;
-    const sx0 = start % w;
-    const sy0 = (start - sx0) / w;
-    // a neighbour already relabelled: where a too-small piece goes
-    for (let d = 0; d < 4; d++) {
-      const x = sx0 + DX4[d];
-      const y = sy0 + DY4[d];
-      if (x >= 0 && x < w && y >= 0 && y < h) {
-        const j = y * w + x;
-        if (out[j] >= 0) adjLabel = out[j];
-      }
-    }
-    const old = labels[start];
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = start;
-    while (head < tail) {
-      const i = queue[head++];
-      const x0 = i % w;
-      const y0 = (i - x0) / w;
+  for (let sy = 0, start = 0; sy < h; sy++) {
+    for (let sx = 0; sx < w; sx++, start++) {
+      if (out[start] >= 0) continue;
+      out[start] = label;
+      // a neighbour already relabelled: where a too-small piece goes
       for (let d = 0; d < 4; d++) {
-        const x = x0 + DX4[d];
-        const y = y0 + DY4[d];
-        if (x < 0 || x >= w || y < 0 || y >= h) continue;
-        const j = y * w + x;
-        if (out[j] < 0 && labels[j] === old) {
-          out[j] = label;
-          queue[tail++] = j;
+        const x = sx + DX4[d];
+        const y = sy + DY4[d];
+        if (x >= 0 && x < w && y >= 0 && y < h) {
+          const j = y * w + x;
+          if (out[j] >= 0) adjLabel = out[j];
         }
       }
-    }
-    if (tail <= minSize && label > 0) {
-      for (let q = 0; q < tail; q++) out[queue[q]] = adjLabel;
-    } else {
-      label++;
+      const old = labels[start];
+      let head = 0;
+      let tail = 0;
+      qx[tail] = sx;
+      qy[tail++] = sy;
+      while (head < tail) {
+        const x0 = qx[head];
+        const y0 = qy[head++];
+        const i = y0 * w + x0;
+        if (x0 > 0 && out[i - 1] < 0 && labels[i - 1] === old) {
+          out[i - 1] = label;
+          qx[tail] = x0 - 1;
+          qy[tail++] = y0;
+        }
+        if (x0 < w - 1 && out[i + 1] < 0 && labels[i + 1] === old) {
+          out[i + 1] = label;
+          qx[tail] = x0 + 1;
+          qy[tail++] = y0;
+        }
+        if (y0 > 0 && out[i - w] < 0 && labels[i - w] === old) {
+          out[i - w] = label;
+          qx[tail] = x0;
+          qy[tail++] = y0 - 1;
+        }
+        if (y0 < h - 1 && out[i + w] < 0 && labels[i + w] === old) {
+          out[i + w] = label;
+          qx[tail] = x0;
+          qy[tail++] = y0 + 1;
+        }
+      }
+      if (tail <= minSize && label > 0) {
+        for (let q = 0; q < tail; q++) out[qy[q] * w + qx[q]] = adjLabel;
+      } else {
+        label++;
+      }
     }
   }
   return { labels: out, count: label };
