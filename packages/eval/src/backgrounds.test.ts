@@ -72,7 +72,7 @@ if (!haveSynth) console.warn(`SKIPPED: generated dataset not at ${SYNTH} (run: p
     const s = await loadSynthManifests(SYNTH);
     // every 4th training image and every 5th val image keep the test fast; val splits stay aligned
     const sub = <T extends { samples: unknown[] }>(m: T, k: number): T => ({ ...m, samples: m.samples.filter((_, i) => i % k === 0) });
-    const ex = randomConvExtractor({ channels: 32 });
+    const ex = randomConvExtractor({ channels: 32, stride: 4 }); // stride 4: 4x cheaper, same shortcut
     const t = { resize: 64, crop: 64 };
     const train = (await extractFeatureSet(sub(s.train, 4), ex, { transform: t, store: null, progress: false })).features;
     const test = (await extractFeatureSet(sub(s.valSame, 5), ex, { transform: t, store: null, progress: false })).features;
@@ -83,9 +83,9 @@ if (!haveSynth) console.warn(`SKIPPED: generated dataset not at ${SYNTH} (run: p
     expect(r.variants.original!.top1).toBeCloseTo(probe.top1, 10);
     expect(r.variants['mixed-rand']!.source).toBe('native');
     expect(r.variants['mixed-same']!.source).toBe('constructed');
-    // the shortcut: a random background breaks it, a same-class background does not
-    // (measured on this subset: original 0.53, mixed-same 0.60, mixed-rand 0.25, only-bg 0.18, only-fg 0.39)
+    // the shortcut: a random background breaks it, a same-class background does not (deterministic;
+    // measured: original 0.56, mixed-same 0.64, mixed-rand 0.32, only-fg 0.37, only-bg 0.19)
     expect(r.variants['mixed-rand']!.top1).toBeLessThan(r.variants.original!.top1 - 0.2);
     expect(r.bgGap!).toBeGreaterThan(0.15);
-  });
+  }, 180000);
 });
