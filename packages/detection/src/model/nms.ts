@@ -7,25 +7,36 @@ export function nms(boxes: ArrayLike<number>, scores: ArrayLike<number>, iouThre
   const n = scores.length;
   if (boxes.length !== 4 * n) throw new RangeError(`nms: ${boxes.length} box numbers for ${n} scores`);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[b]! > scores[a]! ? 1 : scores[b]! < scores[a]! ? -1 : a - b));
+  // Coordinates gathered in visiting order: the inner loop then reads contiguous typed arrays.
+  const x1 = new Float64Array(n);
+  const y1 = new Float64Array(n);
+  const x2 = new Float64Array(n);
+  const y2 = new Float64Array(n);
   const area = new Float64Array(n);
-  for (let i = 0; i < n; i++) area[i] = (boxes[4 * i + 2]! - boxes[4 * i]!) * (boxes[4 * i + 3]! - boxes[4 * i + 1]!);
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    x1[k] = boxes[4 * i]!;
+    y1[k] = boxes[4 * i + 1]!;
+    x2[k] = boxes[4 * i + 2]!;
+    y2[k] = boxes[4 * i + 3]!;
+    area[k] = (x2[k]! - x1[k]!) * (y2[k]! - y1[k]!);
+  }
   const suppressed = new Uint8Array(n);
   const keep: number[] = [];
   for (let oi = 0; oi < n; oi++) {
-    const i = order[oi]!;
-    if (suppressed[i]) continue;
-    keep.push(i);
-    const ix1 = boxes[4 * i]!;
-    const iy1 = boxes[4 * i + 1]!;
-    const ix2 = boxes[4 * i + 2]!;
-    const iy2 = boxes[4 * i + 3]!;
+    if (suppressed[oi]) continue;
+    keep.push(order[oi]!);
+    const ix1 = x1[oi]!;
+    const iy1 = y1[oi]!;
+    const ix2 = x2[oi]!;
+    const iy2 = y2[oi]!;
+    const ia = area[oi]!;
     for (let oj = oi + 1; oj < n; oj++) {
-      const j = order[oj]!;
-      if (suppressed[j]) continue;
-      const w = Math.max(0, Math.min(ix2, boxes[4 * j + 2]!) - Math.max(ix1, boxes[4 * j]!));
-      const h = Math.max(0, Math.min(iy2, boxes[4 * j + 3]!) - Math.max(iy1, boxes[4 * j + 1]!));
+      if (suppressed[oj]) continue;
+      const w = Math.max(0, Math.min(ix2, x2[oj]!) - Math.max(ix1, x1[oj]!));
+      const h = Math.max(0, Math.min(iy2, y2[oj]!) - Math.max(iy1, y1[oj]!));
       const inter = w * h;
-      if (inter / (area[i]! + area[j]! - inter) > iouThreshold) suppressed[j] = 1;
+      if (inter / (ia + area[oj]! - inter) > iouThreshold) suppressed[oj] = 1;
     }
   }
   return keep;
