@@ -139,6 +139,24 @@ Napi::Value Config(const Napi::CallbackInfo& info) { return Napi::String::New(in
 
 // ---- element-wise ----------------------------------------------------------------------
 
+// tfjs Step: 1 where x > 0, alpha elsewhere, NaN stays NaN; one pass (it is in every ReLU gradient)
+at::Tensor step(const at::Tensor& x, float alpha) {
+  if (x.scalar_type() != at::kFloat) {
+    return at::where(at::isnan(x), x, at::where(x > 0, at::ones_like(x), at::full_like(x, alpha)));
+  }
+  at::Tensor xc = x.contiguous();
+  at::Tensor y = at::empty_like(xc);
+  const float* px = xc.data_ptr<float>();
+  float* py = y.data_ptr<float>();
+  at::parallel_for(0, xc.numel(), 32768, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) {
+      float v = px[i];
+      py[i] = v > 0.f ? 1.f : (v != v ? v : alpha);
+    }
+  });
+  return y;
+}
+
 // codes shared with src/native.ts (UNARY)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   int op = static_cast<int>(I(info, 0));
@@ -163,7 +181,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     case 14: y = at::sign(x); break;
     case 15: y = at::reciprocal(x); break;
     // tfjs Step: 1 where x > 0, alpha elsewhere, NaN stays NaN
-    case 16: y = at::where(at::isnan(x), x, at::where(x > 0, at::ones_like(x), at::full_like(x, a))); break;
+    case 16: y = step(x, static_cast<float>(a)); break;
     case 17: y = at::log1p(x); break;
     case 18: y = at::expm1(x); break;
     case 19: y = at::sin(x); break;
@@ -542,6 +560,43 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   return wrap(info.Env(), y);
 }
 
+// Training-mode batch norm over all axes but the last (channels), as one ATen kernel, with an
+// optional residual added and ReLU applied in place (the ResNet block tail):
+// (x, scale, offset, eps, residual|undefined, relu) -> [y, batch mean, 1/sqrt(batch var + eps)]
+Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
+  const at::Tensor& x = T(info[0]);
+  int64_t c = x.size(-1);
+  // [..., C] viewed as [M, C, 1, 1]: ATen's CPU kernel treats N,C,1,1 as channels-last (vectorised over C)
+  at::Tensor x4 = x.reshape({-1, c, 1, 1});
+  auto r = at::native_batch_norm(x4, T(info[1]), T(info[2]), at::Tensor(), at::Tensor(), true, 0.0, D(info, 3));
+  at::Tensor y = std::get<0>(r).reshape(x.sizes());
+  if (info[4].IsExternal()) y.add_(T(info[4]));
+  if (B(info, 5)) y.relu_();
+  Napi::Env env = info.Env();
+  auto out = Napi::Array::New(env, 3);
+  out.Set(0u, wrap(env, y));
+  out.Set(1u, wrap(env, std::get<1>(r)));
+  out.Set(2u, wrap(env, std::get<2>(r)));
+  return out;
+}
+
+// gradient of BatchNormTrain: (dy, x, scale, mean, invstd, eps, y|undefined when no ReLU)
+// -> [dx, dscale, doffset, gradient at the pre-ReLU sum (= the residual's gradient)]
+Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
+  at::Tensor g = T(info[0]);
+  const at::Tensor& x = T(info[1]);
+  if (info[6].IsExternal()) g = at::threshold_backward(g, T(info[6]), 0);
+  int64_t c = x.size(-1);
+  auto r = at::native_batch_norm_backward(g.reshape({-1, c, 1, 1}), x.reshape({-1, c, 1, 1}), T(info[2]), at::Tensor(), at::Tensor(), T(info[3]), T(info[4]), true, D(info, 5), {true, true, true});
+  Napi::Env env = info.Env();
+  auto out = Napi::Array::New(env, 4);
+  out.Set(0u, wrap(env, std::get<0>(r).reshape(x.sizes())));
+  out.Set(1u, wrap(env, std::get<1>(r)));
+  out.Set(2u, wrap(env, std::get<2>(r)));
+  out.Set(3u, wrap(env, g));
+  return out;
+}
+
 #define FN(name) exports.Set(#name, Napi::Function::New(env, guarded<name>, #name))
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -553,7 +608,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN(Pad); FN(Tile); FN(Reverse); FN(Gather); FN(SegmentSum); FN(OneHot); FN(Range);
   FN(MatMul);
   FN(Conv2D); FN(Conv2DBackpropInput); FN(Conv2DBackpropFilter);
-  FN(MaxPool); FN(MaxPoolGrad); FN(AvgPool); FN(AvgPoolGrad); FN(BatchNorm);
+  FN(MaxPool); FN(MaxPoolGrad); FN(AvgPool); FN(AvgPoolGrad); FN(BatchNorm); FN(BatchNormTrain); FN(BatchNormTrainGrad);
   return exports;
 }
 

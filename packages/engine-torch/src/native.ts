@@ -52,6 +52,10 @@ export interface TorchNative {
   AvgPool(x: H, filter: number[], strides: number[], pads: number[]): H;
   AvgPoolGrad(dy: H, x: H, filter: number[], strides: number[], pads: number[]): H;
   BatchNorm(x: H, mean: H, variance: H, scale: Opt, offset: Opt, eps: number): H;
+  /** [y, mean, invstd]; y = relu?(bn(x) + residual?) */
+  BatchNormTrain(x: H, scale: H, offset: H, eps: number, residual: Opt, relu: boolean): H[];
+  /** [dx, dscale, doffset, dresidual]; y given when the forward applied ReLU */
+  BatchNormTrainGrad(dy: H, x: H, scale: H, mean: H, invstd: H, eps: number, y: Opt): H[];
 }
 
 export const DTYPE_CODE = { float32: 0, int32: 1, bool: 2 } as const;
@@ -72,9 +76,11 @@ export const BINARY = {
 
 export const REDUCE = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4, Any: 5, All: 6, ArgMax: 7, ArgMin: 8 } as const;
 
-/** Where the addon is built: <package>/build/Release (node-gyp's layout). */
+/** Where the addon is built: <package>/build/Release (node-gyp's layout), from src/, dist/ or dist-bench/src/. */
 export function addonPath(): string {
-  return path.join(__dirname, '..', 'build', 'Release', 'dilo_torch.node');
+  const rel = path.join('build', 'Release', 'dilo_torch.node');
+  const cands = [path.join(__dirname, '..', rel), path.join(__dirname, '..', '..', rel)];
+  return cands.find((c) => fs.existsSync(c)) ?? cands[0];
 }
 
 export type NativeLoad = { native: TorchNative; error: null } | { native: null; error: string };

@@ -10,6 +10,7 @@ import { registerReductions } from './kernels/reduce';
 import { registerShapeKernels } from './kernels/shape';
 import { registerConvKernels } from './kernels/conv';
 import { registerMatMul } from './kernels/matmul';
+import { registerBatchNormTrain } from './ops/batch-norm';
 
 export interface RegisterTorchOptions {
   /** intra-op threads for libtorch (default: env DILO_THREADS, else the number of cores) */
@@ -45,6 +46,7 @@ export function registerTorchBackend(opts: RegisterTorchOptions = {}): boolean {
   registerShapeKernels();
   registerConvKernels();
   registerMatMul();
+  registerBatchNormTrain();
   registerCpuFallbacks(getKernelsForBackend('cpu').map((k) => k.kernelName));
   if (findBackend(BACKEND_NAME)) removeBackend(BACKEND_NAME);
   registerBackend(BACKEND_NAME, () => new TorchBackend(native), opts.priority ?? 2);

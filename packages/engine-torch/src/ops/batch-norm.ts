@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BACKEND_NAME } from '../backend';
+import { register } from '../kernels/kernel';
+
+/** Kernel names of the fused training-mode batch norm (torch backend only). */
+export const BATCH_NORM_TRAIN = 'DiloBatchNormTrain';
+export const BATCH_NORM_TRAIN_GRAD = 'DiloBatchNormTrainGrad';
+
+export interface BatchNormTrainOptions {
+  epsilon?: number;
+  /** added after normalisation, before the ReLU (a ResNet block's shortcut) */
+  residual?: tf.Tensor;
+  /** apply ReLU to the result */
+  relu?: boolean;
+}
+
+export interface BatchNormTrainResult {
+  y: tf.Tensor;
+  /** batch mean and biased batch variance per channel (for running statistics) */
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
+/**
+ * Training-mode batch norm over every axis but the last, optionally followed by a residual
+ * add and a ReLU: y = relu?((x - mean) / sqrt(var + eps) * scale + offset + residual?), batch
+ * statistics. On the torch backend it is one ATen kernel forward and one backward (PyTorch's
+ * own), and the gradient keeps x, y and two [C] vectors, as PyTorch does; tfjs' op chain keeps
+ * a full-size tensor per op. On other backends it is the same formula in plain tfjs ops.
+ */
+export function batchNormTrain(x: tf.Tensor, scale: tf.Tensor1D, offset: tf.Tensor1D, opts: BatchNormTrainOptions = {}): BatchNormTrainResult {
+  const epsilon = opts.epsilon ?? 1e-5;
+  const relu = opts.relu ?? false;
+  if (tf.getBackend() === BACKEND_NAME) {
+    const inputs: tf.NamedTensorMap = { x, scale, offset };
+    if (opts.residual) inputs.residual = opts.residual;
+    const [y, mean, invstd] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon, relu }) as tf.Tensor[];
+    const variance = tf.tidy(() => tf.sub(tf.reciprocal(tf.square(invstd)), epsilon)) as tf.Tensor1D;
+    invstd.dispose();
+    return { y, mean: mean as tf.Tensor1D, variance };
+  }
+  return tf.tidy(() => {
+    const axes = x.shape.map((_, i) => i).slice(0, -1);
+    const { mean, variance } = tf.moments(x, axes);
+    let y = tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), scale), offset);
+    if (opts.residual) y = tf.add(y, opts.residual);
+    if (relu) y = tf.relu(y);
+    return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  });
+}
+
+export function registerBatchNormTrain(): void {
+  register(BATCH_NORM_TRAIN, ({ inputs, backend, attrs }) => {
+    const h = (k: string) => backend.handle(inputs[k]!);
+    const residual = inputs.residual ? h('residual') : undefined;
+    return backend.native.BatchNormTrain(h('x'), h('scale'), h('offset'), attrs.epsilon as number, residual, Boolean(attrs.relu)).map((o) => backend.output(o));
+  });
+  register(BATCH_NORM_TRAIN_GRAD, ({ inputs, backend, attrs }) => {
+    const h = (k: string) => backend.handle(inputs[k]!);
+    const y = attrs.relu ? h('y') : undefined;
+    return backend.native.BatchNormTrainGrad(h('dy'), h('x'), h('scale'), h('mean'), h('invstd'), attrs.epsilon as number, y).map((o) => backend.output(o));
+  });
+  tf.registerGradient({
+    kernelName: BATCH_NORM_TRAIN,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [true, true, true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, scale, y, mean, invstd] = saved;
+      const dys = Array.isArray(dy) ? dy : [dy];
+      let grads: tf.Tensor[] | null = null;
+      // one backward kernel gives every gradient; tfjs calls each input's closure in its own
+      // tidy, so the results are kept past the first (a gradient nobody asks for is not freed)
+      const all = () => (grads ??= (tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy: dys[0], x, scale, mean, invstd, y }, attrs) as tf.Tensor[]).map((t) => tf.keep(t)));
+      return { x: () => all()[0], scale: () => all()[1], offset: () => all()[2], residual: () => all()[3] };
+    },
+  });
+}
