@@ -46,7 +46,7 @@ export async function loadEncoder(runOrCheckpointPath: string): Promise<LoadedEn
   if (!cfg) throw new DiloInputError(file, 'checkpoint header has no config');
   const config: ResNetConfig = { arch: cfg.arch, width: cfg.width, smallStem: cfg.smallStem };
   const params = new ParamMap();
-  const backbone = new ResNet(config, params, new Rng(0, ['load']));
+  const backbone = new ResNet(config, params, new Rng(0, ['load']), false);
   loadParamMap('encoder_q.', params, tensors, file);
   return {
     backbone,
@@ -57,6 +57,17 @@ export async function loadEncoder(runOrCheckpointPath: string): Promise<LoadedEn
     size: cfg.size,
     dispose: () => params.dispose(),
   };
+}
+
+/**
+ * The untrained encoder a run with this seed starts from (same initial weights as its
+ * encoder_q), BN running statistics at their initial 0/1: the random-init baseline.
+ */
+export function randomEncoder(config: ResNetConfig, seed: number): LoadedEncoder {
+  const params = new ParamMap();
+  // the same stream Moco's constructor hands to encoder_q
+  const backbone = new ResNet(config, params, new Rng(seed, ['moco']));
+  return { backbone, config, featureDim: backbone.featureDim, checkpoint: '', step: 0, size: 0, dispose: () => params.dispose() };
 }
 
 /** Images as NCHW float32, normalised like the training views (see normalizeImage). */

@@ -57,6 +57,8 @@ export class ResNet {
     readonly config: ResNetConfig,
     readonly params: ParamMap,
     rng: Rng,
+    /** false: zero conv weights (for networks whose weights are loaded right after) */
+    private readonly randomInit = true,
   ) {
     if (!(config.width > 0)) throw new RangeError(`width must be positive, got ${config.width}`);
     const layout = LAYOUT[config.arch];
@@ -110,7 +112,7 @@ export class ResNet {
   }
 
   private conv(name: string, rng: Rng, k: number, cin: number, cout: number): void {
-    this.params.addParam(`${name}.weight`, 'conv', kaimingNormalFanOut(rng, k, k, cin, cout));
+    this.params.addParam(`${name}.weight`, 'conv', this.randomInit ? kaimingNormalFanOut(rng, k, k, cin, cout) : tf.zeros([k, k, cin, cout]));
   }
 
   private bn(name: string, c: number): void {

@@ -27,9 +27,9 @@ interface BenchConfig {
 }
 
 const CONFIGS: BenchConfig[] = [
-  { name: 'resnet18-small-32px-b32', arch: 'resnet18', width: 1, smallStem: true, size: 32, batch: 32, queue: 4096, keyBnGroups: 4, minSteps: 3, minSeconds: 20 },
-  { name: 'resnet18-w0.25-small-32px-b32', arch: 'resnet18', width: 0.25, smallStem: true, size: 32, batch: 32, queue: 4096, keyBnGroups: 4, minSteps: 5, minSeconds: 10 },
-  { name: 'resnet50-112px-b8', arch: 'resnet50', width: 1, smallStem: false, size: 112, batch: 8, queue: 4096, keyBnGroups: 2, minSteps: 2, minSeconds: 20 },
+  { name: 'resnet18-small-32px-b32', arch: 'resnet18', width: 1, smallStem: true, size: 32, batch: 32, queue: 4096, keyBnGroups: 4, minSteps: 2, minSeconds: 10 },
+  { name: 'resnet18-w0.25-small-32px-b32', arch: 'resnet18', width: 0.25, smallStem: true, size: 32, batch: 32, queue: 4096, keyBnGroups: 4, minSteps: 4, minSeconds: 8 },
+  { name: 'resnet50-112px-b8', arch: 'resnet50', width: 1, smallStem: false, size: 112, batch: 8, queue: 4096, keyBnGroups: 2, minSteps: 2, minSeconds: 5 },
 ];
 
 async function one(cfg: BenchConfig, backend: string): Promise<Record<string, unknown>> {
@@ -63,8 +63,8 @@ async function one(cfg: BenchConfig, backend: string): Promise<Record<string, un
   };
 }
 
-function runChild(args: string[], cmd = process.execPath): Record<string, unknown> {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+function runChild(args: string[], cmd = process.execPath, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last) as Record<string, unknown>;
@@ -80,20 +80,28 @@ async function main(): Promise<void> {
     return;
   }
   const only = process.env.BENCH_ONLY?.split(',');
-  const torchThreads = [1, 2];
+  // the same thread counts on both sides: tfjs-wasm threads via DILO_THREADS, torch.set_num_threads
+  const threads = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
   const script = path.join(__dirname, '..', '..', 'bench', 'moco_torch.py');
   const results: Record<string, unknown>[] = [];
   for (const cfg of CONFIGS) {
     if (only && !only.includes(cfg.name)) continue;
-    process.stderr.write(`bench: ${cfg.name} tfjs ...\n`);
-    const tfjs = runChild([__filename, '--one', JSON.stringify(cfg), process.env.BENCH_BACKEND ?? 'wasm']);
+    const tfjs: Record<string, Record<string, unknown>> = {};
     const torch: Record<string, Record<string, unknown>> = {};
-    for (const t of torchThreads) {
+    const speedRatio: Record<string, number | null> = {};
+    const memoryRatio: Record<string, number | null> = {};
+    for (const t of threads) {
+      process.stderr.write(`bench: ${cfg.name} tfjs ${t} thread(s) ...\n`);
+      const a = runChild([__filename, '--one', JSON.stringify(cfg), process.env.BENCH_BACKEND ?? 'wasm'], process.execPath, { ...process.env, DILO_THREADS: String(t) });
       process.stderr.write(`bench: ${cfg.name} pytorch ${t} thread(s) ...\n`);
-      torch[`threads${t}`] = runChild([script, JSON.stringify({ ...cfg, threads: t })], '/usr/bin/python3');
+      const b = runChild([script, JSON.stringify({ ...cfg, threads: t })], '/usr/bin/python3');
+      tfjs[`threads${t}`] = a;
+      torch[`threads${t}`] = b;
+      const num = (x: unknown) => (typeof x === 'number' ? x : NaN);
+      speedRatio[`threads${t}`] = Number.isFinite(num(a.imgPerSec) / num(b.imgPerSec)) ? +(num(a.imgPerSec) / num(b.imgPerSec)).toFixed(3) : null;
+      memoryRatio[`threads${t}`] = Number.isFinite(num(a.peakRssMiB) / num(b.peakRssMiB)) ? +(num(a.peakRssMiB) / num(b.peakRssMiB)).toFixed(3) : null;
     }
-    const ratio = (p: Record<string, unknown>) => (typeof tfjs.imgPerSec === 'number' && typeof p.imgPerSec === 'number' ? +(tfjs.imgPerSec / p.imgPerSec).toFixed(3) : null);
-    const row = { config: cfg, tfjs, pytorch: torch, speedRatioVsTorch1Thread: ratio(torch.threads1), speedRatioVsTorch2Threads: ratio(torch.threads2) };
+    const row = { config: cfg, tfjs, pytorch: torch, speedRatioTfjsOverTorch: speedRatio, peakRssRatioTfjsOverTorch: memoryRatio };
     process.stderr.write(`bench: ${JSON.stringify(row)}\n`);
     results.push(row);
   }
