@@ -4,10 +4,14 @@
  * work on the same images, on one core (both pinned with taskset to one CPU, torch with one
  * thread, dilo with no worker threads) and on all cores (dilo worker threads, torch DataLoader
  * workers), side by side and interleaved, `--rounds` times; each figure is the best round
- * (the least disturbed by other jobs on a shared machine). Last stdout line: one JSON object.
+ * (the least disturbed by other jobs on a shared machine), and the one-core runs are also
+ * reported per CPU-second used. The first epoch is warm-up on both sides and not timed (dilo
+ * compiles one pixel loop per colour-op sequence on first use). Last stdout line: one JSON
+ * object.
  *
- * Options: --images N (first N train images, default 512) --epochs E (default 2) --rounds R
- * (default 2) --maps DIR (saliency maps; default: stand-in centred Gaussian blobs).
+ * Options: --images N (first N train images, default 384) --epochs E (default 3, the first
+ * untimed) --rounds R (default 2) --maps DIR (saliency maps; default: stand-in centred
+ * Gaussian blobs).
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -44,8 +48,8 @@ const median = (a: number[]): number => {
 async function main(): Promise<void> {
   const data = sharedDataset('imagenette-224-subset');
   if (!data) throw new Error('imagenette-224-subset not found under the shared data folder (set DILO_SHARED_DATA)');
-  const nImages = Number(opt('images') ?? 512);
-  const epochs = opt('epochs') ?? '2';
+  const nImages = Number(opt('images') ?? 384);
+  const epochs = opt('epochs') ?? '3';
   const rounds = Number(opt('rounds') ?? 2);
   const cores = os.availableParallelism();
   let m: Manifest = await imageFolder(path.join(data, 'train'));
@@ -66,8 +70,11 @@ async function main(): Promise<void> {
   const list = path.join(os.tmpdir(), 'dilo-augment-bench', `list-${process.pid}.tsv`);
   await writeFileAtomic(list, m.samples.map((s) => `${s.image}\t${s.mask}`).join('\n') + '\n');
   const pkg = path.resolve(__dirname, '..', '..');
-  const nodeArgs = (workers: number): string[] => [path.join(__dirname, 'throughput.js'), list, '--workers', String(workers), '--epochs', epochs, '--size', '224'];
-  const pyArgs = (workers: number): string[] => [path.join(pkg, 'bench', 'torchvision_bench.py'), list, '--workers', String(workers), '--epochs', epochs, '--size', '224'];
+  const BATCH = 32;
+  const warmup = String(Math.floor(m.samples.length / BATCH)); // one epoch
+  const common = (workers: number): string[] => [list, '--workers', String(workers), '--epochs', epochs, '--size', '224', '--batch', String(BATCH), '--warmup', warmup];
+  const nodeArgs = (workers: number): string[] => [path.join(__dirname, 'throughput.js'), ...common(workers)];
+  const pyArgs = (workers: number): string[] => [path.join(pkg, 'bench', 'torchvision_bench.py'), ...common(workers)];
   const best = { dilo1: 0, tv1: 0, diloAll: 0, tvAll: 0 };
   const all: Record<string, number[]> = { dilo1: [], tv1: [], diloAll: [], tvAll: [] };
   const cpu: Record<'dilo1' | 'tv1', number[]> = { dilo1: [], tv1: [] };
@@ -93,6 +100,7 @@ async function main(): Promise<void> {
   const load = os.loadavg()[0];
   printJsonResult({
     task: 'decode + DiLo paste (p 0.3, grey, map blur p 0.5 r 5) + two MoCo v2 views at 224, batch 32',
+    timed: `epochs 2..${epochs} (epoch 1 is warm-up)`,
     dataset: 'imagenette-224-subset/train',
     images: m.samples.length,
     maps,

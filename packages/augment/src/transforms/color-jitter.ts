@@ -91,6 +91,7 @@ interface KernelTarget {
   o1: number;
   o2: number;
   width: number;
+  flip: boolean;
   a0: number;
   a1: number;
   a2: number;
@@ -103,21 +104,22 @@ interface KernelTarget {
  * One pass applying `ops` in order to every pixel, returning the sum of the result's gray
  * values. The loop is generated once per op sequence (a few hundred at most) so that V8
  * compiles straight-line code with r, g, b in registers: no per-pixel dispatch or closures.
- * With `mode` 'out' / 'outFlip' the pass is the view's last: it writes the normalised CHW
- * output (mirrored for 'outFlip') instead of updating buf.
+ * With `mode` 'out' the pass is the view's last: it writes the normalised CHW output (mirrored
+ * when t.flip: column x0 + dx * x, no extra variant) instead of updating buf.
  */
-function kernel(ops: readonly number[], mode: 'inPlace' | 'out' | 'outFlip'): Kernel {
+function kernel(ops: readonly number[], mode: 'inPlace' | 'out'): Kernel {
   const key = `${ops.join(',')}|${mode}`;
   let k = kernels.get(key);
   if (!k) {
     const write =
       mode === 'inPlace'
         ? 'buf[o] = r; buf[o + 1] = g; buf[o + 2] = b;'
-        : `const d = row + ${mode === 'outFlip' ? 'width - 1 - x' : 'x'};
+        : `const d = row + x0 + dx * x;
            out[t.o0 + d] = r * a0 + b0; out[t.o1 + d] = g * a1 + b1; out[t.o2 + d] = b * a2 + b2;`;
     const body = `
       const fs1 = 1 - fs;
       const width = t ? t.width : nPix, height = t ? nPix / t.width : 1, out = t ? t.out : buf;
+      const x0 = t && t.flip ? width - 1 : 0, dx = t && t.flip ? -1 : 1;
       const a0 = t ? t.a0 : 0, a1 = t ? t.a1 : 0, a2 = t ? t.a2 : 0, b0 = t ? t.b0 : 0, b1 = t ? t.b1 : 0, b2 = t ? t.b2 : 0;
       let graySum = 0, l = 0, maxc = 0, minc = 0, cr = 0, h = 0, i = 0, f = 0;
       for (let y = 0, o = 0; y < height; y++) {
@@ -144,6 +146,7 @@ function kernelTarget(t: NormalizeTarget, width: number, height: number): Kernel
     o1: t.offset + plane,
     o2: t.offset + 2 * plane,
     width,
+    flip: t.flip,
     a0: 1 / (255 * t.std[0]),
     a1: 1 / (255 * t.std[1]),
     a2: 1 / (255 * t.std[2]),
@@ -165,7 +168,7 @@ export function applyColourOps(buf: Float32Array, width: number, height: number,
   const nPix = width * height;
   const run = (from: number, to: number, mean: number, last: boolean): number => {
     const t = last && target ? kernelTarget(target, width, height) : null;
-    const mode = t ? (target?.flip ? 'outFlip' : 'out') : 'inPlace';
+    const mode = t ? 'out' : 'inPlace';
     return kernel(ops.slice(from, to), mode)(buf, nPix, q.brightness, q.contrast, (1 - q.contrast) * mean, q.saturation, q.hue, t);
   };
   const ci = ops.indexOf(CONTRAST);
