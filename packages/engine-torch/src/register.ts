@@ -11,12 +11,18 @@ import { registerShapeKernels } from './kernels/shape';
 import { registerConvKernels } from './kernels/conv';
 import { registerMatMul } from './kernels/matmul';
 import { registerBatchNormTrain } from './ops/batch-norm';
+import { setLeanGradients } from './lean-gradients';
 
 export interface RegisterTorchOptions {
   /** intra-op threads for libtorch (default: env DILO_THREADS, else the number of cores) */
   threads?: number;
   /** tfjs backend priority (default 2: above cpu; core's selectBackend sets the backend explicitly anyway) */
   priority?: number;
+  /**
+   * free each gradient and saved tensor during the backward pass once used, as PyTorch does
+   * (default true, env DILO_LEAN_GRADIENTS=0 turns it off); see lean-gradients.ts
+   */
+  leanGradients?: boolean;
 }
 
 let registered = false;
@@ -40,6 +46,7 @@ export function registerTorchBackend(opts: RegisterTorchOptions = {}): boolean {
   }
   const native: TorchNative = loaded.native;
   native.SetNumThreads(opts.threads ?? defaultThreads());
+  setLeanGradients(opts.leanGradients ?? process.env.DILO_LEAN_GRADIENTS !== '0');
   if (registered) return true;
   registerElementwise();
   registerReductions();
