@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { maxRelErr, rand, runOn, torchAvailable } from './test-util';
 import { NATIVE_KERNELS, fallbackStats } from './kernels/kernel';
+import { batchNormTrain } from './ops/batch-norm';
 
 const ok = torchAvailable();
 const d = ok ? describe : describe.skip;
@@ -92,6 +93,8 @@ const backward: Case[] = [
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
   }, () => [r(42, [2, 3, 3, 4]), r(43, [4]), r(44, [4])]), { atol: 1e-3, rtol: 1e-3 }],
+  // cpu: the plain-ops formula; torch: the fused DiloBatchNormTrain kernels
+  ['grad batchNormTrain + residual + relu', grads((x, g, b, res) => batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, { residual: res, relu: true }).y, () => [r(46, [2, 3, 3, 4]), r(47, [4]), r(48, [4]), r(49, [2, 3, 3, 4])]), { atol: 1e-3, rtol: 1e-3 }],
   ['grad gather/concat/slice/pad', grads((x) => tf.pad(tf.concat([tf.gather(x, tf.tensor1d([2, 0, 2], 'int32')), tf.slice(x, [1, 0], [2, 3])]), [[1, 0], [0, 2]]), () => [r(45, [4, 3])])],
 ];
 
