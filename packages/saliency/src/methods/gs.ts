@@ -1,5 +1,5 @@
 import type { GrayImage, RgbImage } from '@dilo/core';
-import { slic, type SlicOptions } from '../superpixel/slic';
+import { slic, SUPERPIXEL_METHOD_SLIC_ITERATIONS, type SlicOptions } from '../superpixel/slic';
 import { distanceMatrix, indicesOf, superpixelGraph, type SuperpixelGraph } from '../superpixel/graph';
 import { dijkstra, graphFromMatrix } from '../util/shortest-paths';
 import { superpixelsToMap } from '../util/map';
@@ -22,7 +22,7 @@ export interface GsParams {
 }
 
 export const GS_DEFAULTS = {
-  slic: { pixelsPerSuperpixel: 600, compactness: 20 } as SlicOptions,
+  slic: { pixelsPerSuperpixel: 600, compactness: 20, iterations: SUPERPIXEL_METHOD_SLIC_ITERATIONS } as SlicOptions,
   boundaryBand: 8,
   boundaryAnalysis: true,
   topRate: 0.02,

@@ -1,5 +1,5 @@
 import type { GrayImage, RgbImage } from '@dilo/core';
-import { slic, type SlicOptions } from '../superpixel/slic';
+import { slic, SUPERPIXEL_METHOD_SLIC_ITERATIONS, type SlicOptions } from '../superpixel/slic';
 import { superpixelGraph, type SuperpixelGraph } from '../superpixel/graph';
 import { solveSymmetric } from '../util/linalg';
 
@@ -21,7 +21,7 @@ export interface McParams {
 }
 
 export const MC_DEFAULTS = {
-  slic: { superpixels: 250, compactness: 20 } as SlicOptions,
+  slic: { superpixels: 250, compactness: 20, iterations: SUPERPIXEL_METHOD_SLIC_ITERATIONS } as SlicOptions,
   theta: 10,
   equilibrium: true,
 };

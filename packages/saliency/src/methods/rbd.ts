@@ -1,5 +1,5 @@
 import type { GrayImage, RgbImage } from '@dilo/core';
-import { slic, type SlicOptions } from '../superpixel/slic';
+import { slic, SUPERPIXEL_METHOD_SLIC_ITERATIONS, type SlicOptions } from '../superpixel/slic';
 import { distanceMatrix, indicesOf, superpixelGraph, type SuperpixelGraph } from '../superpixel/graph';
 import { otsuThreshold, solveSymmetric } from '../util/linalg';
 import { allPairsShortestPaths, graphFromMatrix } from '../util/shortest-paths';
@@ -26,7 +26,7 @@ export interface RbdParams {
 }
 
 export const RBD_DEFAULTS: Required<Omit<RbdParams, 'slic'>> & { slic: SlicOptions } = {
-  slic: { pixelsPerSuperpixel: 600, compactness: 20 },
+  slic: { pixelsPerSuperpixel: 600, compactness: 20, iterations: SUPERPIXEL_METHOD_SLIC_ITERATIONS },
   boundaryBand: 8,
   bdConSigma: 1,
   spaSigma: 0.4,
@@ -116,13 +116,15 @@ export function rbdOnGraph(g: SuperpixelGraph, p: typeof RBD_DEFAULTS): Omit<Rbd
   const bdIds = indicesOf(bd);
 
   // boundary connectivity: geodesic distances on the graph with all boundary superpixels linked
+  // weights vanish beyond 3 sigma, so the search stops there, and an edge longer than that can
+  // never be on a counted path: dropping those (most of the boundary clique) changes nothing
+  const limit = 3 * geoSigma;
   const geoGraph = graphFromMatrix(
     n,
-    (i, j) => adj[i * n + j] === 1 || (bd[i] === 1 && bd[j] === 1),
+    (i, j) => (adj[i * n + j] === 1 || (bd[i] === 1 && bd[j] === 1)) && colDist[i * n + j] - clipVal <= limit,
     (i, j) => Math.max(0, colDist[i * n + j] - clipVal),
   );
-  // weights vanish beyond 3 sigma, so the search can stop there
-  const geo = allPairsShortestPaths(geoGraph, 3 * geoSigma);
+  const geo = allPairsShortestPaths(geoGraph, limit);
   const bdCon = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let len = 0;
