@@ -8,6 +8,8 @@ import { VOC_CLASSES } from '../voc/classes';
 import { loadVocDataset } from '../voc/dataset';
 import { loadVocDetections } from '../voc/detections';
 import { vocEvaluate } from '../voc/eval';
+import { detectPredictCommand } from './predict-command';
+import { detectTrainCommand } from './train-command';
 
 interface EvalArgs {
   format: 'coco' | 'voc';
@@ -107,10 +109,10 @@ export const detectEvalCommand: CommandModule<object, EvalArgs> = {
   },
 };
 
-/** `dilo detect`: detection transfer (eval now; train and predict come with the detector). */
+/** `dilo detect`: detection transfer (train, predict, eval). */
 export const detectCommand: CommandModule = {
   command: 'detect <command>',
-  describe: 'Detection transfer: evaluate detections on VOC or COCO data',
-  builder: (y: Argv) => y.command(detectEvalCommand).demandCommand(1, 'Name a detect command (see dilo detect --help).'),
+  describe: 'Detection transfer: fine-tune Faster R-CNN C4, predict, evaluate on VOC or COCO data',
+  builder: (y: Argv) => y.command(detectTrainCommand).command(detectPredictCommand).command(detectEvalCommand).demandCommand(1, 'Name a detect command (see dilo detect --help).'),
   handler: () => undefined,
 };

@@ -31,7 +31,7 @@ maybe('Faster R-CNN C4 (resnet18 x0.25, random init) overfits 4 VOC images', asy
     const run = path.join(dir, 'run');
     const cfg = resolveTrainConfig({
       data: `voc:${path.join(dir, 'voc')}`, init: 'random', arch: 'resnet18', width: Number(process.env.SMOKE_WIDTH ?? 0.25), iters: ITERS, batch: 1,
-      shortSides: [128], maxSize: 256, lr: Number(process.env.SMOKE_LR ?? 0.02), warmupIters: 20, rpnBatchPerImage: 64, roiBatchPerImage: 32, freezeAt: 0, trainProposals: 300, testProposals: 100, seed: 0, checkpointEvery: 1000,
+      shortSides: [128], maxSize: 256, lr: Number(process.env.SMOKE_LR ?? 0.02), warmupIters: 20, rpnBatchPerImage: 64, roiBatchPerImage: Number(process.env.SMOKE_ROI ?? 32), freezeAt: 0, trainProposals: 300, testProposals: 100, seed: 0, checkpointEvery: 1000,
     });
     const t0 = Date.now();
     const r = await trainDetector(run, cfg, { resume: false, quiet: false });

@@ -67,6 +67,8 @@ export interface TrainResult {
   iters: number;
   startIter: number;
   seconds: number;
+  /** CPU seconds of this process over the loop (user + system): the wall time it would take alone on one core, roughly */
+  cpuSeconds: number;
   /** training images per second over this invocation (data loading included) */
   imgPerSec: number;
   lastLoss: number;
@@ -127,6 +129,7 @@ export async function trainDetector(run: string, cfgIn: DetectTrainConfig | null
   const save = (step: number) =>
     saveDetector(ckpt, model, sgd, { config: model.config, classNames: data.classNames, categoryIds: data.categoryIds, step, train: cfg as unknown as Record<string, unknown> });
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   let lastLoss = NaN;
   let images = 0;
   for (let it = start; it < end; it++) {
@@ -158,7 +161,8 @@ export async function trainDetector(run: string, cfgIn: DetectTrainConfig | null
   if (end === start && !existsSync(ckpt)) await save(start);
   progress.stop();
   const seconds = (Date.now() - t0) / 1000;
-  const result = { run, iters: end, startIter: start, seconds, imgPerSec: seconds > 0 ? images / seconds : 0, lastLoss, checkpoint: ckpt };
+  const cpu = process.cpuUsage(cpu0);
+  const result = { run, iters: end, startIter: start, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, imgPerSec: seconds > 0 ? images / seconds : 0, lastLoss, checkpoint: ckpt };
   log.write('end', { ...result });
   sgd.dispose();
   model.dispose();
