@@ -48,7 +48,7 @@ maybe('ResNetC4 (frozen BN) equals torchvision resnet18 layer1-3 and layer4 in e
     const res5 = c4.res5(roi);
     expect(res4.shape).toEqual([ref.s4[0], ref.s4[2], ref.s4[3], ref.s4[1]]);
     expect(res5.shape).toEqual([ref.s5[0], ref.s5[2], ref.s5[3], ref.s5[1]]);
-    const maxDiff = (a: Float32Array | Int32Array | Uint8Array, b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+    const maxDiff = (a: ArrayLike<number>, b: number[]) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
     const scale = (b: number[]) => b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(maxDiff(res4.dataSync(), ref.res4) / scale(ref.res4)).toBeLessThan(1e-3);
     expect(maxDiff(res5.dataSync(), ref.res5) / scale(ref.res5)).toBeLessThan(1e-3);
