@@ -1,6 +1,6 @@
 // One benchmark in its own process (so peak RSS is this run's):
 //   node dist-bench/bench/worker.js train|forward <backend> <seconds> [plain|fused batch norm]
-// prints one JSON line: { mode, backend, imgPerSec, steps, peakRssMiB, fallbacks }
+// prints one JSON line: { mode, backend, imgPerSec, imgPerCpuSec (per CPU-second of all threads), steps, peakRssMiB, fallbacks }
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients
 import { fallbackStats, registerTorchBackend, torchBackendReason, torchThreads } from '../src/index';
@@ -33,14 +33,17 @@ async function main(): Promise<void> {
   };
   for (let i = 0; i < 2; i++) step(); // warm-up: oneDNN primitive creation, allocator
   let steps = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000 || steps < 3) {
     step();
     steps++;
   }
   const sec = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const cpuSec = (cpu.user + cpu.system) / 1e6;
   const out = {
-    mode, backend, batchNorm: bn, imgPerSec: (steps * s.batch) / sec, steps, msPerStep: (sec * 1000) / steps,
+    mode, backend, batchNorm: bn, imgPerSec: (steps * s.batch) / sec, imgPerCpuSec: (steps * s.batch) / cpuSec, steps, msPerStep: (sec * 1000) / steps,
     peakRssMiB: process.resourceUsage().maxRSS / 1024, threads: backend === 'torch' ? torchThreads() : 1,
     tensorsAfter: tf.memory().numTensors, fallbacks: fallbackStats(),
   };
