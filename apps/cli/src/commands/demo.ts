@@ -1,61 +1,65 @@
 import type { Argv, CommandModule } from 'yargs';
-import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { generateSynthDataset, printJsonResult, Progress, findWorkspaceRoot, SYNTH_VERSION } from '@dilo/core';
+import { printJsonResult, findWorkspaceRoot, DiloUsageError } from '@dilo/core';
+import { runDemo, type DemoSummary } from '../pipeline/demo';
+import { DEMO_DEFAULTS, type DemoConfig } from '../pipeline/demo-config';
 
 interface DemoArgs {
   data?: string;
+  out?: string;
   seed: number;
+  epochs?: number;
+  'dilo-p'?: number;
+  'max-steps'?: number;
   json: boolean;
 }
 
-/** The demo's dataset: reused when present with the same parameters, generated otherwise. */
-async function ensureDemoDataset(dir: string, seed: number): Promise<{ generated: boolean; meta: Record<string, unknown> }> {
-  const metaFile = path.join(dir, 'meta.json');
-  if (existsSync(metaFile)) {
-    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown>;
-    if (meta.seed === seed && meta.version === SYNTH_VERSION) return { generated: false, meta };
-  }
-  let progress: Progress | null = null;
-  await generateSynthDataset({
-    out: dir,
-    seed,
-    onProgress: (done, total) => {
-      progress ??= new Progress({ label: 'dataset', total });
-      progress.tick(done - progress.value);
-    },
-  });
-  (progress as Progress | null)?.stop();
-  return { generated: true, meta: JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown> };
+function pct(v: number): string {
+  return (100 * v).toFixed(1).padStart(6);
+}
+
+function printTable(s: DemoSummary): void {
+  const { moco, dilo } = s.runs;
+  const rows: [string, number, number][] = [
+    ['linear top-1 (val-same)', moco.linearTop1, dilo.linearTop1],
+    ['kNN top-1 (val-same)', moco.knnTop1, dilo.knnTop1],
+    ...Object.keys(moco.backgrounds).map((k) => [`background ${k}`, moco.backgrounds[k], dilo.backgrounds[k]] as [string, number, number]),
+    ['BG-gap (mixed-same - mixed-rand)', moco.bgGap, dilo.bgGap],
+    ['CAM energy inside mask', moco.camEnergyInside, dilo.camEnergyInside],
+    ['CAM pointing game', moco.camPointing, dilo.camPointing],
+  ];
+  process.stdout.write(`\ndilo demo (${s.wallSeconds.toFixed(0)} s): MoCo v2 vs MoCo v2 + DiLo (p=${dilo.diloP}, ${s.config.dilo.background})\n`);
+  process.stdout.write(`${'metric'.padEnd(34)}${'MoCo v2'.padStart(9)}${'+ DiLo'.padStart(9)}\n`);
+  for (const [name, a, b] of rows) process.stdout.write(`${name.padEnd(34)}${pct(a)}%  ${pct(b)}%\n`);
+  process.stdout.write(`\nreport: ${s.report}\n`);
 }
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'Run the demo on the generated "objects on backgrounds" dataset',
+  describe: 'DiLo end to end on the generated dataset: saliency, MoCo v2 with and without DiLo, evaluation, report',
   builder: (y: Argv) =>
     y
       .option('data', { type: 'string', describe: 'dataset folder (default <workspace>/data/objects-on-backgrounds-s<seed>)' })
-      .option('seed', { type: 'number', default: 0 })
+      .option('out', { type: 'string', describe: 'run folder (default <workspace>/runs/demo-s<seed>)' })
+      .option('seed', { type: 'number', default: DEMO_DEFAULTS.seed, describe: 'seed of the dataset and of both pre-training runs' })
+      .option('epochs', { type: 'number', describe: `pre-training epochs (default ${DEMO_DEFAULTS.pretrain.epochs})` })
+      .option('max-steps', { type: 'number', describe: 'stop each pre-training run after this many steps (smoke runs)' })
+      .option('dilo-p', { type: 'number', describe: `DiLo paste probability of the second run (default ${DEMO_DEFAULTS.dilo.p})` })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<DemoArgs>,
   handler: async (a) => {
-    const t0 = Date.now();
-    const dir = path.resolve(a.data ?? path.join(findWorkspaceRoot(), 'data', `objects-on-backgrounds-s${a.seed}`));
-    const { generated, meta } = await ensureDemoDataset(dir, a.seed);
-    const splits = meta.splits as Record<string, { count: number; correlation: number }>;
-    const result = {
-      dataset: dir,
-      generated,
-      classes: meta.classes,
-      size: meta.size,
-      splits: Object.fromEntries(Object.entries(splits).map(([k, v]) => [k, { count: v.count, correlation: +v.correlation.toFixed(4) }])),
-      wallSeconds: +((Date.now() - t0) / 1000).toFixed(2),
+    if (!Number.isInteger(a.seed)) throw new DiloUsageError(`--seed must be an integer, got ${a.seed}`);
+    if (a.epochs !== undefined && !(Number.isInteger(a.epochs) && a.epochs > 0)) throw new DiloUsageError(`--epochs must be a positive integer, got ${a.epochs}`);
+    const root = findWorkspaceRoot();
+    const cfg: DemoConfig = {
+      ...DEMO_DEFAULTS,
+      seed: a.seed,
+      pretrain: { ...DEMO_DEFAULTS.pretrain, epochs: a.epochs ?? DEMO_DEFAULTS.pretrain.epochs, maxSteps: a['max-steps'] ?? null },
+      dilo: { ...DEMO_DEFAULTS.dilo, p: a['dilo-p'] ?? DEMO_DEFAULTS.dilo.p },
     };
-    if (a.json) {
-      printJsonResult(result);
-      return;
-    }
-    process.stdout.write(`dilo demo: dataset ${dir} (${generated ? 'generated' : 'reused'})\n`);
-    process.stdout.write(`  ${(meta.classes as string[]).length} classes: ${(meta.classes as string[]).join(', ')}; ${meta.size}px\n`);
-    for (const [k, v] of Object.entries(splits)) process.stdout.write(`  ${k.padEnd(15)} ${String(v.count).padStart(6)} images, class-background correlation ${v.correlation.toFixed(3)}\n`);
+    const data = path.resolve(a.data ?? path.join(root, 'data', `objects-on-backgrounds-s${a.seed}`));
+    const out = path.resolve(a.out ?? path.join(root, 'runs', `demo-s${a.seed}`));
+    const s = await runDemo(cfg, data, out);
+    if (a.json) printJsonResult(s);
+    else printTable(s);
   },
 };
