@@ -95,6 +95,16 @@ const backward: Case[] = [
   }, () => [r(42, [2, 3, 3, 4]), r(43, [4]), r(44, [4])]), { atol: 1e-3, rtol: 1e-3 }],
   // cpu: the plain-ops formula; torch: the fused DiloBatchNormTrain kernels
   ['grad batchNormTrain + residual + relu', grads((x, g, b, res) => batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, { residual: res, relu: true }).y, () => [r(46, [2, 3, 3, 4]), r(47, [4]), r(48, [4]), r(49, [2, 3, 3, 4])]), { atol: 1e-3, rtol: 1e-3 }],
+  // MoCo's head: L2-normalised query/key, positive logit, negatives against a queue, InfoNCE
+  ['grad MoCo contrastive head', grads((qf, kf, queue) => {
+    const l2 = (t: tf.Tensor) => tf.div(t, tf.sqrt(tf.sum(tf.square(t), 1, true)));
+    const q = l2(qf);
+    const k = l2(kf);
+    const lpos = tf.sum(tf.mul(q, k), 1, true);
+    const lneg = tf.matMul(q, queue, false, true);
+    const logits = tf.div(tf.concat([lpos, lneg], 1), 0.2);
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.zeros([4], 'int32') as tf.Tensor1D, 7), logits);
+  }, () => [r(50, [4, 8]), r(51, [4, 8]), r(52, [6, 8])]), { atol: 1e-4, rtol: 1e-3 }],
   ['grad gather/concat/slice/pad', grads((x) => tf.pad(tf.concat([tf.gather(x, tf.tensor1d([2, 0, 2], 'int32')), tf.slice(x, [1, 0], [2, 3])]), [[1, 0], [0, 2]]), () => [r(45, [4, 3])])],
 ];
 
