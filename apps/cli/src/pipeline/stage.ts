@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { existsSync } from 'node:fs';
 
 export interface StageResult {
   args: string[];
@@ -13,9 +14,10 @@ export interface StageResult {
   json: Record<string, unknown>;
 }
 
-/** The CLI entry point this process runs from (dist/main.js). */
+/** The compiled CLI entry point (dist/main.js), also when this module runs from src/ in tests. */
 export function cliEntry(): string {
-  return path.resolve(__dirname, '..', 'main.js');
+  const beside = path.resolve(__dirname, '..', 'main.js');
+  return existsSync(beside) ? beside : path.resolve(__dirname, '..', '..', 'dist', 'main.js');
 }
 
 export class StageError extends Error {
