@@ -33,7 +33,7 @@ beforeAll(async () => {
   registerWasmTrainingKernels();
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'dilo-knn-'));
   data = path.join(tmp, 'synth');
-  await generateSynthDataset({ out: data, seed: 5, classes: 10, size: 32, train: Number(process.env.KNN_TRAIN ?? 320), val: 200 });
+  await generateSynthDataset({ out: data, seed: 5, classes: 10, size: 32, train: 640, val: 200 });
 });
 
 afterAll(async () => {
@@ -41,15 +41,19 @@ afterAll(async () => {
 });
 
 // The issue's target: a short run lowers the loss and its features beat random initialisation
-// on weighted kNN (k = 20, T = 0.07) by a stated margin, under a fixed seed.
-const STEPS = Number(process.env.KNN_STEPS ?? 40);
-const MARGIN = 0.05;
+// on weighted kNN (k = 20, T = 0.07; bank: the 640 train images, test: val-same) by a stated
+// margin, under a fixed seed. Measured with this seed: random init 0.315, after 40 steps 0.420
+// (loss over steps 21-25 6.441, last 5 6.382; an earlier build measured 0.405 after 20 steps and
+// 0.360 after 30: short runs are noisy, hence 40 steps and a margin below the gap).
+// ResNet-18 at width 1/4, 32 px, small stem, batch 32, K = 640, lr 0.06.
+const STEPS = 40;
+const MARGIN = 0.08;
 
 test(`${STEPS} MoCo v2 steps of a tiny ResNet-18 lower the loss and beat random init on kNN by >= ${MARGIN}`, async () => {
   const bank = await split('train');
   const test = await split('val-same');
   const run = path.join(tmp, 'run');
-  const config = { method: 'mocov2', arch: 'resnet18', width: Number(process.env.KNN_WIDTH ?? 0.25), smallStem: true, size: 32, epochs: 4, batch: 32, seed: 0, queueSize: 320, lr: Number(process.env.KNN_LR ?? 0.3) } as const;
+  const config = { method: 'mocov2', arch: 'resnet18', width: 0.25, smallStem: true, size: 32, epochs: 4, batch: 32, seed: 0, queueSize: 640, lr: 0.06 } as const;
   const random = randomEncoder(config, config.seed);
   const accRandom = knn(random, bank, test);
   random.dispose();
@@ -66,10 +70,10 @@ test(`${STEPS} MoCo v2 steps of a tiny ResNet-18 lower the loss and beat random 
     .filter((m) => m.event === 'step')
     .map((m) => m.loss as number);
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-  // the queue fills with real keys during the first 10 steps (K = 320 = 10 batches): compare the loss after that
-  const early = mean(losses.slice(10, 15));
+  // the queue holds its random initial keys (easy negatives) for 20 steps (K = 640): compare the loss after that
+  const early = mean(losses.slice(20, 25));
   const late = mean(losses.slice(-5));
-  process.stderr.write(`knn target: random init ${accRandom.toFixed(3)}, after ${res.step} steps ${accTrained.toFixed(3)}; loss steps 11-15 ${early.toFixed(3)} -> last 5 ${late.toFixed(3)}; training ${trainSeconds.toFixed(1)} s\n`);
+  process.stderr.write(`knn target: random init ${accRandom.toFixed(3)}, after ${res.step} steps ${accTrained.toFixed(3)}; loss steps 21-25 ${early.toFixed(3)} -> last 5 ${late.toFixed(3)}; training ${trainSeconds.toFixed(1)} s\n`);
   expect(res.step).toBe(STEPS);
   expect(late).toBeLessThan(early);
   expect(accTrained).toBeGreaterThanOrEqual(accRandom + MARGIN);
