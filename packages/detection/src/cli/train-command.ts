@@ -13,6 +13,7 @@ interface TrainArgs {
   batch: number;
   'short-sides'?: string;
   'max-size': number;
+  flip: boolean;
   lr?: number;
   'warmup-iters': number;
   'rpn-batch': number;
@@ -55,6 +56,7 @@ export const detectTrainCommand: CommandModule<object, TrainArgs> = {
       .option('batch', { type: 'number', default: 2, describe: 'images per iteration (1-2 on a CPU)' })
       .option('short-sides', { type: 'string', describe: `training short sides, one drawn per image (default ${VOC_SHORT_SIDES.join(',')})` })
       .option('max-size', { type: 'number', default: 1333, describe: 'cap on the long side' })
+      .option('flip', { type: 'boolean', default: true, describe: 'random horizontal flips (--no-flip to turn off)' })
       .option('lr', { type: 'number', describe: 'base learning rate (default 0.02 x batch / 16)' })
       .option('warmup-iters', { type: 'number', default: 100, describe: 'linear warmup from lr x 0.001' })
       .option('rpn-batch', { type: 'number', default: 256, describe: 'anchors sampled per image for the RPN loss' })
@@ -92,6 +94,7 @@ export const detectTrainCommand: CommandModule<object, TrainArgs> = {
         batch: a.batch,
         ...(a['short-sides'] ? { shortSides: parseShortSides(a['short-sides']) } : {}),
         maxSize: a['max-size'],
+        flip: a.flip,
         ...(a.lr !== undefined ? { lr: a.lr } : {}),
         warmupIters: a['warmup-iters'],
         rpnBatchPerImage: a['rpn-batch'],

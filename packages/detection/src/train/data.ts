@@ -153,7 +153,7 @@ export function batchTensor(images: PreparedImage[]): tf.Tensor4D {
  * epoch (detectron2's TrainingSampler), each with its own short side from the list and a
  * horizontal flip with p 0.5. A function of (seed, step) only, so a resumed run sees the same data.
  */
-export async function trainingBatch(records: DetectionRecord[], step: number, batch: number, shortSides: number[], maxSize: number, rng: Rng): Promise<PreparedImage[]> {
+export async function trainingBatch(records: DetectionRecord[], step: number, batch: number, shortSides: number[], maxSize: number, flip: boolean, rng: Rng): Promise<PreparedImage[]> {
   const N = records.length;
   const out: PreparedImage[] = [];
   for (let b = 0; b < batch; b++) {
@@ -162,7 +162,8 @@ export async function trainingBatch(records: DetectionRecord[], step: number, ba
     const r = records[rng.stream('epoch', epoch).permutation(N)[k % N]!]!;
     const aug = rng.stream('augment', k);
     const short = shortSides[aug.int(shortSides.length)]!;
-    out.push(await prepareImage(r, short, maxSize, aug.bernoulli(0.5)));
+    const flipped = aug.bernoulli(0.5);
+    out.push(await prepareImage(r, short, maxSize, flip && flipped));
   }
   return out;
 }

@@ -21,6 +21,8 @@ export interface DetectTrainConfig {
   /** training short sides, one drawn per image (VOC recipe: 480..800 step 32) */
   shortSides: number[];
   maxSize: number;
+  /** random horizontal flip (detectron2's default augmentation); off for overfitting checks */
+  flip: boolean;
   /** base lr for this batch (recipe: 0.02 at batch 16, scaled linearly) */
   lr: number;
   warmupIters: number;
@@ -46,6 +48,7 @@ export function resolveTrainConfig(c: Partial<DetectTrainConfig> & Pick<DetectTr
     batch,
     shortSides: VOC_SHORT_SIDES,
     maxSize: 1333,
+    flip: true,
     lr: (0.02 * batch) / 16,
     warmupIters: 100,
     weightDecay: 1e-4,
@@ -133,7 +136,7 @@ export async function trainDetector(run: string, cfgIn: DetectTrainConfig | null
   let lastLoss = NaN;
   let images = 0;
   for (let it = start; it < end; it++) {
-    const batch = await trainingBatch(records, it, cfg.batch, cfg.shortSides, cfg.maxSize, rng.stream('data'));
+    const batch = await trainingBatch(records, it, cfg.batch, cfg.shortSides, cfg.maxSize, cfg.flip !== false, rng.stream('data'));
     const x = batchTensor(batch);
     const lr = learningRateAt(schedule, it);
     const parts: Record<string, number> = {};
