@@ -62,7 +62,7 @@ function htmlTable(t: Table): string {
 
 function mdTable(t: Table): string {
   const esc = (c: Cell) => String(c ?? '–').replace(/\|/g, '\\|');
-  return [`## ${t.title}`, '', `| ${t.header.join(' | ')} |`, `|${t.header.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`), '', t.note ?? ''].join('\n');
+  return [`## ${t.title}`, '', `| ${t.header.join(' | ')} |`, `|${t.header.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`), '', t.note ?? '', ''].join('\n');
 }
 
 function camExamples(r: RunData, max: number): { file: string; caption: string }[] {
