@@ -99,3 +99,24 @@ d('registration', () => {
     tf.dispose([x, w]);
   });
 });
+
+d('fused batch norm in a training loop', () => {
+  it('frees everything each step (with and without residual)', () => {
+    tf.setBackend('torch');
+    const x = rand(30, [2, 4, 4, 3]);
+    const res = rand(31, [2, 4, 4, 3]);
+    const g = tf.variable(rand(32, [3], 0.5, 1.5));
+    const b = tf.variable(rand(33, [3]));
+    const opt = tf.train.sgd(0.1);
+    const step = () =>
+      opt.minimize(() => {
+        const y1 = batchNormTrain(x, g as unknown as tf.Tensor1D, b as unknown as tf.Tensor1D, { relu: true }).y;
+        const y2 = batchNormTrain(y1, g as unknown as tf.Tensor1D, b as unknown as tf.Tensor1D, { relu: true, residual: res }).y;
+        return tf.sum(tf.square(y2)) as tf.Scalar;
+      });
+    step();
+    const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+    for (let i = 0; i < 3; i++) step();
+    expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+  });
+});

@@ -34,7 +34,7 @@ export function batchNormTrain(x: tf.Tensor, scale: tf.Tensor1D, offset: tf.Tens
   if (tf.getBackend() === BACKEND_NAME) {
     const inputs: tf.NamedTensorMap = { x, scale, offset };
     if (opts.residual) inputs.residual = opts.residual;
-    const [y, mean, invstd] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon, relu }) as tf.Tensor[];
+    const [y, mean, invstd] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon, relu, hasResidual: !!opts.residual }) as tf.Tensor[];
     const variance = tf.tidy(() => tf.sub(tf.reciprocal(tf.square(invstd)), epsilon)) as tf.Tensor1D;
     invstd.dispose();
     return { y, mean: mean as tf.Tensor1D, variance };
@@ -67,11 +67,12 @@ export function registerBatchNormTrain(): void {
     gradFunc: (dy, saved, attrs) => {
       const [x, scale, y, mean, invstd] = saved;
       const dys = Array.isArray(dy) ? dy : [dy];
-      let grads: tf.Tensor[] | null = null;
-      // one backward kernel gives every gradient; tfjs calls each input's closure in its own
-      // tidy, so the results are kept past the first (a gradient nobody asks for is not freed)
-      const all = () => (grads ??= (tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy: dys[0], x, scale, mean, invstd, y }, attrs) as tf.Tensor[]).map((t) => tf.keep(t)));
-      return { x: () => all()[0], scale: () => all()[1], offset: () => all()[2], residual: () => all()[3] };
+      // One backward kernel gives every gradient, so it runs here, in the backward pass' scope,
+      // not inside one input's closure (tfjs runs each closure in its own tidy, which would
+      // dispose the others); gradients nobody asks for go with that scope.
+      const [dx, dscale, doffset, dresidual] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy: dys[0], x, scale, mean, invstd, y }, attrs) as tf.Tensor[];
+      if (!attrs.hasResidual) dresidual.dispose();
+      return { x: () => dx, scale: () => dscale, offset: () => doffset, residual: () => dresidual };
     },
   });
 }
