@@ -550,13 +550,25 @@ Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
 }
 
 // FusedBatchNorm (inference form): (x - mean) * rsqrt(var + eps) * scale + offset,
-// parameters broadcast along the last axis; scale/offset may be absent (undefined)
+// parameters broadcast along the last axis; scale/offset may be absent (undefined).
+// Per-channel [C] parameters: one pass of ATen's batch-norm kernel; other shapes: the formula.
 Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   const at::Tensor& x = T(info[0]);
-  at::Tensor inv = at::rsqrt(T(info[2]) + D(info, 5));
-  if (info[3].IsExternal()) inv = inv * T(info[3]);
-  at::Tensor y = (x - T(info[1])) * inv;
-  if (info[4].IsExternal()) y.add_(T(info[4]));
+  const at::Tensor& mean = T(info[1]);
+  const at::Tensor& var = T(info[2]);
+  at::Tensor scale = info[3].IsExternal() ? T(info[3]) : at::Tensor();
+  at::Tensor offset = info[4].IsExternal() ? T(info[4]) : at::Tensor();
+  double eps = D(info, 5);
+  int64_t c = x.dim() > 0 ? x.size(-1) : 1;
+  auto perChannel = [c](const at::Tensor& t) { return !t.defined() || (t.dim() == 1 && t.size(0) == c); };
+  if (x.dim() >= 2 && x.scalar_type() == at::kFloat && perChannel(mean) && perChannel(var) && perChannel(scale) && perChannel(offset)) {
+    at::Tensor y = at::batch_norm(x.reshape({-1, c, 1, 1}), scale, offset, mean, var, false, 0.0, eps, false);
+    return wrap(info.Env(), y.reshape(x.sizes()));
+  }
+  at::Tensor inv = at::rsqrt(var + eps);
+  if (scale.defined()) inv = inv * scale;
+  at::Tensor y = (x - mean) * inv;
+  if (offset.defined()) y.add_(offset);
   return wrap(info.Env(), y);
 }
 

@@ -68,7 +68,11 @@ const forward: Case[] = [
     const x = r(19, [2, 9, 9, 3]) as tf.Tensor4D;
     return [tf.maxPool(x, 3, 2, 'same'), tf.maxPool(x, 3, 2, 1), tf.maxPool(x, 2, 2, 'valid'), tf.avgPool(x, 3, 1, 'same'), tf.avgPool(x, 2, 2, 'valid')];
   }],
-  ['batchNorm', () => tf.batchNorm(r(20, [2, 3, 3, 4]), r(21, [4]), r(22, [4], 0.5, 2), r(23, [4]), r(24, [4]), 1e-3)],
+  ['batchNorm (per channel; broadcast; no scale/offset)', () => [
+    tf.batchNorm(r(20, [2, 3, 3, 4]), r(21, [4]), r(22, [4], 0.5, 2), r(23, [4]), r(24, [4]), 1e-3),
+    tf.batchNorm(r(20, [2, 3, 3, 4]), r(21, [1, 3, 1, 4]), r(22, [1, 1, 1, 4], 0.5, 2), r(23, [4]), undefined, 1e-3),
+    tf.batchNorm(r(20, [5, 4]), r(21, [4]), r(22, [4], 0.5, 2)),
+  ]],
 ];
 
 // gradients: tfjs' gradient functions run the backward kernels (Conv2DBackpropInput/Filter, MaxPoolGrad, ...)
