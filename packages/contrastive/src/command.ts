@@ -123,8 +123,7 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
     const makeSource = async (cfg: PretrainConfig) => {
       if (!cfg.data) throw new DiloUsageError('--data is required');
       if (cfg.views === 'builtin') return new SimpleViewSource(await listTrainingImages(cfg.data), cfg.batch, cfg.size, cfg.seed);
-      const dilo = parseDiloViews(cfg.views);
-      return AugmentViewSource.create({ data: cfg.data, method: cfg.method, size: cfg.size, seed: cfg.seed, batch: cfg.batch, workers, dilo });
+      return AugmentViewSource.create({ data: cfg.data, method: cfg.method, size: cfg.size, seed: cfg.seed, batch: cfg.batch, workers, dilo: cfg.dilo ?? { p: 0, background: 'grey' } });
     };
     let result;
     try {
@@ -151,7 +150,8 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
           keyBnGroups: a['key-bn-groups'],
           checkpointEvery: a['checkpoint-every'],
           data: path.resolve(need(a.data, 'data')),
-          views: a.views === 'builtin' ? 'builtin' : formatDiloViews(dilo),
+          views: a.views === 'builtin' ? 'builtin' : 'augment',
+          dilo: dilo.p > 0 ? dilo : null,
         };
         try {
           resolveConfig(input);
@@ -170,15 +170,3 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
     else process.stdout.write(`pretrain: step ${out.step}, loss ${out.finalLoss.toFixed(4)}, ${out.imgPerSec} img/s; checkpoint ${out.checkpoint} (weights sha256 ${out.weightsSha256.slice(0, 16)}...)\n`);
   },
 };
-
-/** The views field of a config: 'augment' (plain MoCo) or 'augment dilo p=.. background=.. maps=..'. */
-export function formatDiloViews(d: { p: number; background: string; maps?: string }): string {
-  return d.p > 0 ? `augment dilo p=${d.p} background=${d.background} maps=${d.maps}` : 'augment';
-}
-
-export function parseDiloViews(views: string): { p: number; background: string; maps?: string } {
-  if (views === 'augment') return { p: 0, background: 'grey' };
-  const m = /^augment dilo p=(\S+) background=(\S+) maps=(.+)$/.exec(views);
-  if (!m) throw new RangeError(`unknown views setting '${views}' in the run config`);
-  return { p: Number(m[1]), background: m[2], maps: m[3] };
-}

@@ -33,8 +33,10 @@ export interface PretrainConfig {
   checkpointEvery: number;
   /** the image folder (null when views come from a caller's source) */
   data: string | null;
-  /** which view maker produced the batches, e.g. 'builtin' or '@dilo/augment ...' */
+  /** which view maker produced the batches: 'builtin' (SimpleViewSource) or 'augment' (@dilo/augment) */
   views: string;
+  /** DiLo copy-paste settings of the augment views (null: plain MoCo) */
+  dilo: { p: number; background: string; maps?: string } | null;
 }
 
 export type PretrainConfigInput = Pick<PretrainConfig, 'method' | 'arch' | 'epochs' | 'batch' | 'seed'> & Partial<PretrainConfig>;
@@ -58,6 +60,7 @@ export function resolveConfig(c: PretrainConfigInput): PretrainConfig {
     checkpointEvery: 500,
     data: null,
     views: 'builtin',
+    dilo: null,
     ...stripUndefined(c),
   } as PretrainConfig;
   const bad = (m: string) => {
