@@ -3,6 +3,7 @@ import { DiloInputError, DiloUsageError } from '@dilo/core';
 import { dataCommand } from './commands/data';
 import { demoCommand } from './commands/demo';
 import { backendCommand } from './commands/backend';
+import { reproduceCommand } from './commands/reproduce';
 import { pretrainCommand } from '@dilo/contrastive';
 import { evalCommand } from '@dilo/eval';
 import { saliencyCommand } from '@dilo/saliency';
@@ -11,7 +12,7 @@ import { augmentCommand } from '@dilo/augment';
 
 /** Every sub-command, in --help order. Stage packages contribute theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, evalCommand, detectCommand, saliencyCommand, augmentCommand, pretrainCommand];
+export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, evalCommand, detectCommand, saliencyCommand, augmentCommand, pretrainCommand, reproduceCommand];
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error. */
 export async function runCli(argv: string[]): Promise<number> {

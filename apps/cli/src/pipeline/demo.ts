@@ -89,25 +89,61 @@ async function pretrainRun(name: string, cfg: DemoConfig, data: string, out: str
   return { checkpoint: String(r.json.checkpoint), finalLoss: num(r.json.finalLoss, 'finalLoss'), imgPerSec: num(r.json.imgPerSec, 'imgPerSec') };
 }
 
-async function evaluateRun(name: string, p: number, run: string, data: string, trained: { checkpoint: string; finalLoss: number; imgPerSec: number }, seed: number): Promise<DemoRunSummary> {
-  const common = ['--checkpoint', run, '--data', data, '--seed', String(seed), '--out', path.join(run, 'eval')];
-  const linear = (await runStage(`eval linear ${name}`, ['eval', 'linear', ...common])).json;
-  const knn = (await runStage(`eval knn ${name}`, ['eval', 'knn', ...common])).json;
-  const bg = (await runStage(`eval backgrounds ${name}`, ['eval', 'backgrounds', ...common])).json;
-  const cam = (await runStage(`eval cam ${name}`, ['eval', 'cam', ...common])).json;
-  const variants = bg.variants as Record<string, { top1: number }>;
+export interface EvalRunOptions {
+  run: string;
+  data: string;
+  seed: number;
+  /** test split folder under data (default: the eval commands' default) */
+  testSplit?: string;
+  /** masks of the test split (the generated dataset has its own) */
+  masks?: string;
+  /** evaluate background robustness and CAM (needs masks; default true) */
+  localization?: boolean;
+}
+
+export interface EvalRunSummary {
+  linearTop1: number;
+  linearTop5: number;
+  knnTop1: number;
+  knnMajorityTop1: number;
+  backgrounds: Record<string, number> | null;
+  bgGap: number | null;
+  camEnergyInside: number | null;
+  camPointing: number | null;
+}
+
+/** The evaluation stages of one pre-training run; results also land in RUN/eval/<command>.json. */
+export async function evaluateRun(label: string, o: EvalRunOptions): Promise<EvalRunSummary> {
+  const common = ['--checkpoint', o.run, '--data', o.data, '--seed', String(o.seed), '--out', path.join(o.run, 'eval'),
+    ...(o.testSplit ? ['--test-split', o.testSplit] : []), ...(o.masks ? ['--masks', o.masks] : [])];
+  const linear = (await runStage(`eval linear ${label}`, ['eval', 'linear', ...common])).json;
+  const knn = (await runStage(`eval knn ${label}`, ['eval', 'knn', ...common])).json;
+  let backgrounds: Record<string, number> | null = null, bgGap: number | null = null, camEnergyInside: number | null = null, camPointing: number | null = null;
+  if (o.localization !== false) {
+    const bg = (await runStage(`eval backgrounds ${label}`, ['eval', 'backgrounds', ...common])).json;
+    const cam = (await runStage(`eval cam ${label}`, ['eval', 'cam', ...common])).json;
+    const variants = bg.variants as Record<string, { top1: number }>;
+    backgrounds = Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, num(v.top1, `${k} top1`)]));
+    bgGap = num(bg.bgGap, 'bgGap');
+    camEnergyInside = num(cam.energyInside, 'cam energyInside');
+    camPointing = num(cam.pointingAccuracy, 'cam pointingAccuracy');
+  }
   return {
-    name,
-    diloP: p,
-    checkpoint: trained.checkpoint,
-    finalLoss: trained.finalLoss,
-    pretrainImgPerSec: trained.imgPerSec,
     linearTop1: num(linear.top1, 'linear top1'),
+    linearTop5: num(linear.top5, 'linear top5'),
     knnTop1: num((knn.weighted as { top1: number }).top1, 'knn top1'),
-    backgrounds: Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, num(v.top1, `${k} top1`)])),
-    bgGap: num(bg.bgGap, 'bgGap'),
-    camEnergyInside: num(cam.energyInside, 'cam energyInside'),
-    camPointing: num(cam.pointingAccuracy, 'cam pointingAccuracy'),
+    knnMajorityTop1: num((knn.majority as { top1: number }).top1, 'knn majority top1'),
+    backgrounds, bgGap, camEnergyInside, camPointing,
+  };
+}
+
+async function demoEval(name: string, p: number, run: string, data: string, trained: { checkpoint: string; finalLoss: number; imgPerSec: number }, seed: number): Promise<DemoRunSummary> {
+  const e = await evaluateRun(name, { run, data, seed });
+  return {
+    name, diloP: p, checkpoint: trained.checkpoint, finalLoss: trained.finalLoss, pretrainImgPerSec: trained.imgPerSec,
+    linearTop1: e.linearTop1, knnTop1: e.knnTop1,
+    backgrounds: e.backgrounds as Record<string, number>, bgGap: e.bgGap as number,
+    camEnergyInside: e.camEnergyInside as number, camPointing: e.camPointing as number,
   };
 }
 
@@ -121,8 +157,8 @@ export async function runDemo(cfg: DemoConfig, data: string, out: string): Promi
   ]);
   const moco = await pretrainRun('moco', cfg, data, out, maps, 0);
   const dilo = await pretrainRun('dilo', cfg, data, out, maps, cfg.dilo.p);
-  const mocoEval = await evaluateRun('moco', 0, path.join(out, 'moco'), data, moco, cfg.seed);
-  const diloEval = await evaluateRun('dilo', cfg.dilo.p, path.join(out, 'dilo'), data, dilo, cfg.seed);
+  const mocoEval = await demoEval('moco', 0, path.join(out, 'moco'), data, moco, cfg.seed);
+  const diloEval = await demoEval('dilo', cfg.dilo.p, path.join(out, 'dilo'), data, dilo, cfg.seed);
   const reportDir = path.join(out, 'report');
   await runStage('report', ['eval', 'report', path.join(out, 'moco'), path.join(out, 'dilo'), '--out', reportDir, '--title', 'dilo demo: MoCo v2 vs MoCo v2 + DiLo']);
   const summary: DemoSummary = {

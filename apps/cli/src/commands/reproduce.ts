@@ -1,0 +1,98 @@
+import type { Argv, CommandModule } from 'yargs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { printJsonResult, findWorkspaceRoot, writeFileAtomic, DiloUsageError } from '@dilo/core';
+import { evaluateRun, type EvalRunSummary } from '../pipeline/demo';
+
+interface EvalArgs { run: string; data: string; seed: number; 'test-split'?: string; masks?: string; localization?: boolean; json: boolean }
+interface TableArgs { grid: string; config?: string; json: boolean }
+
+const evalCommand: CommandModule<object, EvalArgs> = {
+  command: 'eval',
+  describe: 'Evaluate one reproduction run (linear, kNN, and with masks background robustness and CAM); writes RUN/eval/summary.json',
+  builder: (y: Argv) =>
+    y
+      .option('run', { type: 'string', demandOption: true, describe: 'reproduction run folder (holds pretrain/)' })
+      .option('data', { type: 'string', demandOption: true, describe: 'dataset root' })
+      .option('seed', { type: 'number', default: 0 })
+      .option('test-split', { type: 'string', describe: 'test split folder under --data' })
+      .option('masks', { type: 'string', describe: 'masks of the test split (default: the dataset\'s own when present)' })
+      .option('localization', { type: 'boolean', describe: 'background robustness and CAM (default: when masks exist)' })
+      .option('json', { type: 'boolean', default: false }) as unknown as Argv<EvalArgs>,
+  handler: async (a) => {
+    const pre = path.join(a.run, 'pretrain');
+    if (!existsSync(pre)) throw new DiloUsageError(`${pre} does not exist: run the pretrain task first`);
+    const split = a['test-split'];
+    const hasMasks = !!a.masks || existsSync(path.join(a.data, 'masks', split ?? 'val-same'));
+    const e = await evaluateRun(path.basename(a.run), { run: pre, data: a.data, seed: a.seed, testSplit: split, masks: a.masks, localization: a.localization ?? hasMasks });
+    await writeFileAtomic(path.join(a.run, 'eval', 'summary.json'), JSON.stringify(e, null, 2));
+    if (a.json) printJsonResult(e);
+    else process.stdout.write(`${JSON.stringify(e, null, 2)}\n`);
+  },
+};
+
+function meanStd(xs: number[]): { mean: number; std: number; n: number } {
+  const n = xs.length;
+  const mean = xs.reduce((s, x) => s + x, 0) / n;
+  // sample standard deviation (n - 1), 0 for a single seed
+  const std = n > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, n };
+}
+
+const METRICS: [string, (e: EvalRunSummary) => number | null][] = [
+  ['linearTop1', (e) => e.linearTop1],
+  ['knnTop1', (e) => e.knnTop1],
+  ['mixedRand', (e) => e.backgrounds?.['mixed-rand'] ?? null],
+  ['mixedSame', (e) => e.backgrounds?.['mixed-same'] ?? null],
+  ['onlyFg', (e) => e.backgrounds?.['only-fg'] ?? null],
+  ['bgGap', (e) => e.bgGap],
+  ['camEnergyInside', (e) => e.camEnergyInside],
+];
+
+const tableCommand: CommandModule<object, TableArgs> = {
+  command: 'table',
+  describe: 'Results table of a reproduction grid: mean ± std over seeds for every configuration',
+  builder: (y: Argv) =>
+    y
+      .option('grid', { type: 'string', demandOption: true, describe: 'grid name in apps/cli/reproduce.json' })
+      .option('config', { type: 'string', describe: 'grid file (default apps/cli/reproduce.json)' })
+      .option('json', { type: 'boolean', default: false }) as unknown as Argv<TableArgs>,
+  handler: async (a) => {
+    const root = findWorkspaceRoot();
+    const file = a.config ?? path.join(root, 'apps', 'cli', 'reproduce.json');
+    const spec = JSON.parse(readFileSync(file, 'utf8')) as { grids: Record<string, unknown> };
+    if (!spec.grids[a.grid]) throw new DiloUsageError(`no grid '${a.grid}' in ${file} (have: ${Object.keys(spec.grids).join(', ')})`);
+    const dir = path.join(root, 'runs', 'reproduce', a.grid);
+    const groups = new Map<string, EvalRunSummary[]>();
+    const missing: string[] = [];
+    for (const name of existsSync(dir) ? readdirSync(dir).sort() : []) {
+      if (name === 'maps') continue;
+      const f = path.join(dir, name, 'eval', 'summary.json');
+      if (!existsSync(f)) { missing.push(name); continue; }
+      const key = name.replace(/-s\d+$/, '');
+      groups.set(key, [...(groups.get(key) ?? []), JSON.parse(readFileSync(f, 'utf8')) as EvalRunSummary]);
+    }
+    const rows = [...groups.entries()].map(([config, runs]) => ({
+      config,
+      seeds: runs.length,
+      ...Object.fromEntries(METRICS.map(([m, get]) => {
+        const xs = runs.map(get).filter((x): x is number => x !== null);
+        return [m, xs.length ? meanStd(xs) : null];
+      })),
+    }));
+    const result = { grid: a.grid, rows, missing };
+    await writeFileAtomic(path.join(dir, 'table.json'), JSON.stringify(result, null, 2));
+    if (a.json) { printJsonResult(result); return; }
+    const fmt = (v: { mean: number; std: number } | null) => (v ? `${(100 * v.mean).toFixed(1)} ± ${(100 * v.std).toFixed(1)}` : '–');
+    process.stdout.write(`${'config'.padEnd(32)}${METRICS.map(([m]) => m.padStart(16)).join('')}\n`);
+    for (const r of rows) process.stdout.write(`${`${r.config} (${r.seeds})`.padEnd(32)}${METRICS.map(([m]) => fmt((r as unknown as Record<string, { mean: number; std: number } | null>)[m]).padStart(16)).join('')}\n`);
+    if (missing.length) process.stdout.write(`runs without evaluation: ${missing.join(', ')}\n`);
+  },
+};
+
+export const reproduceCommand: CommandModule = {
+  command: 'reproduce <command>',
+  describe: 'Reproduction grid pieces (the Nx tasks of `nx run cli:reproduce:<grid>` call these)',
+  builder: (y: Argv) => y.command(evalCommand).command(tableCommand).demandCommand(1, 'Name a reproduce command (eval, table).'),
+  handler: () => undefined,
+};

@@ -1,0 +1,111 @@
+// Nx plugin: turns apps/cli/reproduce.json into cached tasks on the cli project.
+//   repro.<grid>.maps.<method>      saliency maps of the training images (once per method and dataset)
+//   repro.<grid>.pretrain.<config>  one MoCo run per configuration (depends on its maps)
+//   repro.<grid>.eval.<config>      linear, kNN, backgrounds, CAM of that run
+//   repro.<grid>.table              mean ± std over seeds of every configuration
+// Outputs live under runs/reproduce/<grid>/ and are Nx task outputs, so the cache restores them
+// and adding one configuration to a grid computes only that configuration.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const CLI = 'node apps/cli/dist/main.js';
+
+function expand(p) {
+  const shared = process.env.DILO_SHARED_DATA || '../shared/data';
+  return p.replace(/^\$DILO_SHARED_DATA/, shared);
+}
+
+/** configuration name: p=0 is plain MoCo (no maps, no background) */
+function configs(grid) {
+  const out = [];
+  for (const seed of grid.seeds) {
+    for (const p of grid.p) {
+      if (p === 0) out.push({ name: `moco-s${seed}`, p, seed });
+      else for (const method of Object.keys(grid.saliency)) for (const bg of grid.backgrounds)
+        out.push({ name: `dilo-${method}-${bg.replace(/[^a-z0-9]+/gi, '_')}-p${p}-s${seed}`, p, seed, method, bg });
+    }
+  }
+  return out;
+}
+
+function flags(obj) {
+  return Object.entries(obj).map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`)).join(' ');
+}
+
+function resumable(out, args) {
+  return `if [ -f ${out}/checkpoints/last.dckpt ] && [ "$(cat ${out}.args 2>/dev/null)" = "${args}" ]; then ${CLI} pretrain --resume ${out} --json; ` +
+    `else rm -rf ${out} && mkdir -p ${out} && rmdir ${out} && echo "${args}" > ${out}.args && ${CLI} pretrain ${args} --out ${out} --json; fi`;
+}
+
+function gridTargets(name, grid) {
+  const data = expand(grid.dataset.path);
+  const train = path.join(data, grid.dataset.train || 'train');
+  const root = `runs/reproduce/${name}`;
+  const fingerprint = { runtime: `node tools/nx/fingerprint.js ${data}` };
+  const base = ['production', '^production'];
+  const dataDep = grid.dataset.synth ? ['synth'] : [];
+  const targets = {};
+  for (const [method, params] of Object.entries(grid.saliency)) {
+    targets[`repro.${name}.maps.${method}`] = {
+      executor: 'nx:run-commands',
+      cache: true,
+      dependsOn: ['build', ...dataDep],
+      inputs: [...base, fingerprint],
+      outputs: [`{workspaceRoot}/${root}/maps/${method}`],
+      options: { cwd: '{workspaceRoot}', command: `${CLI} saliency --method ${method} --params '${JSON.stringify(params)}' --images ${train} --out ${root}/maps/${method} --cache ${root}/maps/.cache-${method} --json` },
+    };
+  }
+  const evals = [];
+  for (const c of configs(grid)) {
+    const run = `${root}/${c.name}`;
+    const dilo = c.p > 0 ? ` --dilo-p ${c.p} --background ${c.bg} --maps ${root}/maps/${c.method}` : '';
+    targets[`repro.${name}.pretrain.${c.name}`] = {
+      executor: 'nx:run-commands',
+      cache: true,
+      dependsOn: ['build', ...dataDep, ...(c.p > 0 ? [`repro.${name}.maps.${c.method}`] : [])],
+      inputs: [...base, fingerprint, ...(c.p > 0 ? [{ dependentTasksOutputFiles: '**/*.png' }] : [])],
+      outputs: [`{workspaceRoot}/${run}/pretrain`, `{workspaceRoot}/${run}/pretrain.args`],
+      // an interrupted run with the same arguments resumes; anything else starts afresh
+      options: { cwd: '{workspaceRoot}', command: resumable(`${run}/pretrain`, `--data ${train} ${flags(grid.pretrain)} --seed ${c.seed}${dilo}`) },
+    };
+    targets[`repro.${name}.eval.${c.name}`] = {
+      executor: 'nx:run-commands',
+      cache: true,
+      dependsOn: [`repro.${name}.pretrain.${c.name}`],
+      inputs: [...base, fingerprint, { dependentTasksOutputFiles: '**/*.dckpt' }],
+      outputs: [`{workspaceRoot}/${run}/eval`],
+      options: { cwd: '{workspaceRoot}', command: `${CLI} reproduce eval --run ${run} --data ${data}${grid.dataset.test ? ` --test-split ${grid.dataset.test}` : ''} --seed ${c.seed} --json` },
+    };
+    evals.push(`repro.${name}.eval.${c.name}`);
+  }
+  targets[`repro.${name}.table`] = {
+    executor: 'nx:run-commands',
+    cache: false,
+    dependsOn: evals,
+    options: { cwd: '{workspaceRoot}', command: `${CLI} reproduce table --grid ${name} --json` },
+  };
+  return targets;
+}
+
+exports.createNodes = [
+  'apps/cli/reproduce.json',
+  (files, _options, context) =>
+    files.map((file) => {
+      const spec = JSON.parse(fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8'));
+      const targets = {};
+      const configurations = {};
+      for (const [name, grid] of Object.entries(spec.grids)) {
+        Object.assign(targets, gridTargets(name, grid));
+        configurations[name] = { command: `nx run cli:repro.${name}.table --output-style=stream` };
+      }
+      targets.reproduce = {
+        executor: 'nx:run-commands',
+        cache: false,
+        defaultConfiguration: 'demo',
+        options: { cwd: '{workspaceRoot}', command: 'nx run cli:repro.demo.table --output-style=stream' },
+        configurations,
+      };
+      return [file, { projects: { [path.dirname(file)]: { targets } } }];
+    }),
+];
