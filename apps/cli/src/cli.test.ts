@@ -7,12 +7,15 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   let out = '', err = '';
   const o = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { out += String(c); return true; });
   const e = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => { err += String(c); return true; });
+  // yargs prints --help with console.log, which jest captures separately
+  const l = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { out += a.join(' ') + '\n'; });
   try {
     const code = await runCli(args);
     return { code, out, err };
   } finally {
     o.mockRestore();
     e.mockRestore();
+    l.mockRestore();
   }
 }
 
