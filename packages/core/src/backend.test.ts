@@ -2,7 +2,7 @@ import { backendCandidates, selectBackend, defaultThreads, tf } from './index';
 
 describe('tensor backend selection', () => {
   it('tries tensorflow, then wasm, then cpu; honours DILO_BACKEND and explicit choices', () => {
-    expect(backendCandidates('auto', {})).toEqual(['tensorflow', 'wasm', 'cpu']);
+    expect(backendCandidates('auto', {})).toEqual(['tensorflow', 'torch', 'wasm', 'cpu']);
     expect(backendCandidates(undefined, { DILO_BACKEND: 'cpu' })).toEqual(['cpu']);
     expect(backendCandidates('wasm', { DILO_BACKEND: 'cpu' })).toEqual(['wasm']);
     expect(() => backendCandidates('gpu' as never, {})).toThrow(/unknown backend 'gpu'/);
@@ -12,13 +12,13 @@ describe('tensor backend selection', () => {
     const tried: string[] = [];
     const noNative = (pkg: string) => {
       tried.push(pkg);
-      if (pkg.startsWith('@tensorflow/tfjs-node')) throw new Error(`Cannot find module '${pkg}'`);
+      if (pkg.startsWith('@tensorflow/tfjs-node') || pkg === '@dilo/engine-torch') throw new Error(`Cannot find module '${pkg}'`);
       return require(pkg);
     };
     const a = await selectBackend({ backend: 'auto', log: false, load: noNative });
     expect(a.backend).toBe('wasm');
-    expect(tried.slice(0, 3)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm']);
-    expect(a.skipped.map((s) => s.backend)).toEqual(['tensorflow']);
+    expect(tried.slice(0, 4)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@dilo/engine-torch', '@tensorflow/tfjs-backend-wasm']);
+    expect(a.skipped.map((s) => s.backend)).toEqual(['tensorflow', 'torch']);
     expect(tf.getBackend()).toBe('wasm');
     // threads are re-enabled under Node (wasm-threads.ts): XNNPACK runs the requested count
     expect(a.threads).toBe(defaultThreads());
@@ -31,7 +31,7 @@ describe('tensor backend selection', () => {
     };
     const c = await selectBackend({ backend: 'auto', threads: 1, log: false, load: onlyCpu });
     expect(c.backend).toBe('cpu');
-    expect(c.skipped.map((s) => s.backend)).toEqual(['tensorflow', 'wasm']);
+    expect(c.skipped.map((s) => s.backend)).toEqual(['tensorflow', 'torch', 'wasm']);
     expect(tf.getBackend()).toBe('cpu');
   });
 

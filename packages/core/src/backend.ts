@@ -9,8 +9,9 @@ import { withWasmThreads } from './wasm-threads';
 export { tf };
 
 /** Tensor backends, fastest first. */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export type BackendName = 'tensorflow' | 'torch' | 'wasm' | 'cpu';
+/** tfjs-node(-gpu) if installed, then libtorch through @dilo/engine-torch's addon, then wasm, then cpu. */
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'torch', 'wasm', 'cpu'];
 
 export interface BackendChoice {
   backend: BackendName;
@@ -70,7 +71,7 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
   for (const name of candidates) {
     try {
       const provider = await initBackend(name, threads, load);
-      current = { backend: name, provider, threads: name === 'wasm' ? (require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : name === 'cpu' ? 1 : threads, skipped };
+      current = { backend: name, provider, threads: name === 'torch' ? (load('@dilo/engine-torch') as typeof import('@dilo/engine-torch')).torchThreads() : name === 'wasm' ? (require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : name === 'cpu' ? 1 : threads, skipped };
       if (opts.log !== false) {
         const why = skipped.length ? ` (skipped: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : '';
         process.stderr.write(`dilo: tensor backend ${current.backend} via ${provider}, ${current.threads} thread(s)${why}\n`);
@@ -103,6 +104,12 @@ async function initBackend(name: BackendName, threads: number, load: (p: string)
       }
     }
     throw new Error(errors.join(' / '));
+  }
+  if (name === 'torch') {
+    const m = load('@dilo/engine-torch') as typeof import('@dilo/engine-torch');
+    if (!m.registerTorchBackend({ threads })) throw new Error(m.torchBackendReason() ?? 'unavailable');
+    await setOrThrow('torch');
+    return '@dilo/engine-torch';
   }
   if (name === 'wasm') {
     const wasm = load('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
