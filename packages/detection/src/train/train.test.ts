@@ -16,8 +16,8 @@ import { resolveTrainConfig, trainDetector } from './train';
  * trained 100 iterations (batch 1, seed 0) on 4 VOC images (5 objects of 4 classes, large enough
  * to survive the 128-pixel resize), then scored on the same images: VOC AP at IoU 0.5 (area).
  * Measured 2026-11-26 on the development machine: 0.591 after 100 iterations (deterministic: two
- * runs gave the same value), 0.003 untrained. Training took 107 CPU-seconds (wasm, 2 threads) and
- * 427 s of wall time while about 15 other jobs shared the 2 cores. Threshold 0.4.
+ * runs gave the same value), 0.003 untrained. Training took 99-107 CPU-seconds (wasm, 2 threads):
+ * 427 s wall while about 15 other jobs shared the 2 cores, 125 s at load ~7. Threshold 0.4.
  */
 const THRESHOLD = 0.4;
 const IMAGES = ['2007_000027', '2007_000039', '2007_000042', '2007_000068'];
