@@ -1,33 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import yargs from 'yargs';
 import { DiloInputError, sharedDataset } from '@dilo/core';
-import { detectCommand } from './eval-command';
+import { runDetect as run, lastJson } from './run-detect.test-util';
 
 const vocCoco = sharedDataset('voc-coco-100');
 if (!vocCoco) console.warn('SKIPPED: CLI tests on voc-coco-100 (shared dataset not found; set DILO_SHARED_DATA)');
 
-async function run(args: string[]): Promise<string> {
-  let out = '';
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await yargs(args)
-      .command(detectCommand)
-      .strict()
-      .fail((msg, err) => {
-        throw err ?? new Error(msg);
-      })
-      .parseAsync();
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
-const lastJson = (out: string): Record<string, unknown> => JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
 
 (vocCoco ? describe : describe.skip)('dilo detect eval', () => {
   const gt1 = () => path.join(vocCoco!, 'coco', 'instances_v1.json');

@@ -1,34 +1,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import yargs from 'yargs';
 import { DiloUsageError, sharedDataset } from '@dilo/core';
 import { readCheckpoint } from '@dilo/contrastive';
-import { detectCommand } from './eval-command';
+import { runDetect as run, lastJson } from './run-detect.test-util';
 
 const voc = sharedDataset('voc-coco-100');
 if (!voc) console.warn('SKIPPED: detect train/predict CLI tests (../shared/data/voc-coco-100 not found)');
 
-async function run(args: string[]): Promise<string> {
-  let out = '';
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await yargs(args)
-      .command(detectCommand)
-      .strict()
-      .fail((msg, err) => {
-        throw err ?? new Error(msg);
-      })
-      .parseAsync();
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
-const lastJson = (out: string): Record<string, unknown> => JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
 
 (voc ? describe : describe.skip)('dilo detect train / predict', () => {
   let dir = '';
