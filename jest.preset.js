@@ -10,5 +10,8 @@ module.exports = {
   },
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
-  testTimeout: 60000,
+  // generous: hooks share it, and CI runs two projects at once on 2 cores
+  testTimeout: 180000,
+  // the default reporter, plus every failure repeated at the end (see tools/run-tests.js)
+  reporters: ['default', path.join(root, 'tools/jest/failure-summary.js')],
 };

@@ -1,7 +1,9 @@
-"""PyTorch 1.13 CPU peer of `nx run contrastive:bench`: one MoCo v2 training step as the
-reference (facebookresearch/moco) does it on one device: query forward + backward, momentum
-update, key forward (no grad), InfoNCE against a queue, SGD(0.9, wd 1e-4), enqueue.
-Prints one JSON object: img/s and peak RSS."""
+"""PyTorch 1.13 CPU peer of `nx run contrastive:bench`.
+mode 'moco' (default): one MoCo v2 training step as the reference (facebookresearch/moco) does
+it on one device: query forward + backward, momentum update, key forward (no grad), InfoNCE
+against a queue, SGD(0.9, wd 1e-4), enqueue.
+mode 'forward': the backbone's forward pass in inference mode (pooled features, no classifier).
+Prints one JSON object: img/s (wall-clock and per CPU-second) and peak RSS."""
 import json, resource, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 import torchvision
@@ -38,13 +40,20 @@ def main():
     torch.manual_seed(0)
     B, S, K, dim = cfg['batch'], cfg['size'], cfg['queue'], 128
     q_enc = encoder(cfg['arch'], cfg['width'], cfg['smallStem'], dim)
+    im_q = torch.randn(B, 3, S, S); im_k = torch.randn(B, 3, S, S)
+    if cfg.get('mode') == 'forward':
+        net = q_enc.eval()
+        net.fc = nn.Identity()  # pooled features, as dilo's feature extraction returns
+        def fwd():
+            with torch.no_grad():
+                return net(im_q).sum().item()
+        return measure(cfg, fwd)
     k_enc = encoder(cfg['arch'], cfg['width'], cfg['smallStem'], dim)
     k_enc.load_state_dict(q_enc.state_dict())
     for p in k_enc.parameters(): p.requires_grad = False
     queue = F.normalize(torch.randn(dim, K), dim=0)
     ptr = 0
     opt = torch.optim.SGD(q_enc.parameters(), lr=0.03 * B / 256, momentum=0.9, weight_decay=1e-4)
-    im_q = torch.randn(B, 3, S, S); im_k = torch.randn(B, 3, S, S)
     groups = cfg['keyBnGroups']
 
     def step():
@@ -63,13 +72,18 @@ def main():
         queue[:, ptr:ptr + B] = k.T; ptr = (ptr + B) % K
         return loss.item()
 
-    step()
-    steps, t0 = 0, time.time()
-    while steps < cfg['minSteps'] or time.time() - t0 < cfg['minSeconds']:
+    return measure(cfg, step)
+
+def measure(cfg, step):
+    B = cfg['batch']
+    for _ in range(2):
+        step()  # warm-up: oneDNN primitives, allocator
+    steps, t0, c0 = 0, time.perf_counter(), time.process_time()
+    while steps < cfg['minSteps'] or time.perf_counter() - t0 < cfg['minSeconds']:
         step(); steps += 1
-    dt = time.time() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(json.dumps({'peer': 'pytorch', 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'steps': steps,
-                      'imgPerSec': B * steps / dt, 'stepSeconds': dt / steps,
+                      'imgPerSec': B * steps / dt, 'imgPerCpuSec': B * steps / cpu, 'msPerStep': dt * 1000 / steps,
                       'peakRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 main()

@@ -1,4 +1,4 @@
-import { tf } from '@dilo/core';
+import { fusedBatchNormTrain, tf, type FusedBatchNormTrain } from '@dilo/core';
 
 export interface BatchNormParams {
   gamma: tf.Variable;
@@ -75,6 +75,51 @@ export function batchNorm2d(x: tf.Tensor4D, p: BatchNormParams, mode: BatchNormM
     };
   });
   return bn(x, p.gamma, p.beta) as tf.Tensor4D;
+}
+
+/** What follows a BN in a ResNet: the block's shortcut, added before the ReLU, and the ReLU. */
+export interface BatchNormTail {
+  residual?: tf.Tensor4D;
+  relu?: boolean;
+}
+
+let fusedEnabled = process.env.DILO_FUSED_BN !== '0';
+
+/** Use the backend's fused BN kernel where it has one (default on; env DILO_FUSED_BN=0 turns it off). */
+export function setFusedBatchNorm(enabled: boolean): void {
+  fusedEnabled = enabled;
+}
+
+/**
+ * batchNorm2d, then + residual, then ReLU. In training mode on a backend with a fused kernel
+ * (the torch engine: PyTorch's own BN forward and backward) the three are one kernel each way
+ * and the backward pass keeps only x, y and two [C] vectors; elsewhere they are plain ops.
+ */
+export function batchNorm2dTail(x: tf.Tensor4D, p: BatchNormParams, mode: BatchNormMode, tail: BatchNormTail = {}): tf.Tensor4D {
+  const fused = mode.training && fusedEnabled ? fusedBatchNormTrain() : undefined;
+  if (fused) return fusedTraining(fused, x, p, mode, tail);
+  let y = batchNorm2d(x, p, mode);
+  if (tail.residual) y = tf.add(y, tail.residual);
+  if (tail.relu) y = tf.relu(y);
+  return y;
+}
+
+function fusedTraining(fused: FusedBatchNormTrain, x: tf.Tensor4D, p: BatchNormParams, mode: BatchNormMode, tail: BatchNormTail): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const g = mode.groups ?? 1;
+  if (n % g !== 0) throw new Error(`batch ${n} is not divisible into ${g} BN groups`);
+  const count = (n / g) * h * w;
+  if (count < 2) throw new Error(`BatchNorm in training mode needs more than one value per channel (got ${count})`);
+  // groups are batch slices, each normalised with its own statistics
+  const xs = g === 1 ? [x] : tf.split(x, g, 0);
+  const rs = tail.residual ? (g === 1 ? [tail.residual] : tf.split(tail.residual, g, 0)) : undefined;
+  const outs = xs.map((xi, i) => fused(xi, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, { epsilon: BN_EPS, relu: tail.relu ?? false, residual: rs?.[i] }));
+  if (mode.updateStats !== false) {
+    const mean = tf.stack(outs.map((o) => o.mean));
+    const variance = tf.stack(outs.map((o) => o.variance));
+    updateRunningStats(p, mean, variance, g, c, count);
+  }
+  return (g === 1 ? outs[0].y : tf.concat(outs.map((o) => o.y), 0)) as tf.Tensor4D;
 }
 
 /** running statistics carry no gradient; written from inside the forward pass */

@@ -1,7 +1,7 @@
 import { Rng, tf } from '@dilo/core';
 import { ParamMap } from './params';
 import { kaimingNormalFanOut, linearDefault } from './init';
-import { batchNorm2d, type BatchNormMode, type BatchNormParams } from './batchnorm';
+import { batchNorm2dTail, type BatchNormMode, type BatchNormParams, type BatchNormTail } from './batchnorm';
 
 export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50';
 export const RESNET_ARCHS: readonly ResNetArch[] = ['resnet18', 'resnet34', 'resnet50'];
@@ -132,24 +132,25 @@ export class ResNet {
     };
   }
 
-  private convBn(x: tf.Tensor4D, conv: string, bn: string, stride: number, pad: number, mode: BatchNormMode): tf.Tensor4D {
+  private convBn(x: tf.Tensor4D, conv: string, bn: string, stride: number, pad: number, mode: BatchNormMode, tail?: BatchNormTail): tf.Tensor4D {
     const y = tf.conv2d(x, this.params.param(`${conv}.weight`) as tf.Tensor4D, stride, pad);
-    return batchNorm2d(y, this.bnParams(bn), mode);
+    return batchNorm2dTail(y, this.bnParams(bn), mode, tail);
   }
 
   /** x: NHWC float32 (normalised). Returns the last conv map and the pooled feature. */
   forward(x: tf.Tensor4D, mode: BatchNormMode): EncoderOutput {
     const small = this.config.smallStem;
-    let h = tf.relu(this.convBn(x, 'conv1', 'bn1', small ? 1 : 2, small ? 1 : 3, mode));
+    let h = this.convBn(x, 'conv1', 'bn1', small ? 1 : 2, small ? 1 : 3, mode, { relu: true });
     if (!small) h = tf.maxPool(h, 3, 2, 1) as tf.Tensor4D;
     for (const b of this.blocks) {
+      const identity = b.downsample ? this.convBn(h, `${b.prefix}.downsample.0`, `${b.prefix}.downsample.1`, b.stride, 0, mode) : h;
       let y = h;
       b.convs.forEach((c, i) => {
-        y = this.convBn(y, `${b.prefix}.${c.name}`, `${b.prefix}.bn${i + 1}`, c.stride, c.pad, mode);
-        if (i < b.convs.length - 1) y = tf.relu(y);
+        // the last BN of a block takes the shortcut before its ReLU (one fused kernel where available)
+        const tail: BatchNormTail = i < b.convs.length - 1 ? { relu: true } : { residual: identity, relu: true };
+        y = this.convBn(y, `${b.prefix}.${c.name}`, `${b.prefix}.bn${i + 1}`, c.stride, c.pad, mode, tail);
       });
-      const identity = b.downsample ? this.convBn(h, `${b.prefix}.downsample.0`, `${b.prefix}.downsample.1`, b.stride, 0, mode) : h;
-      h = tf.relu(tf.add(y, identity)) as tf.Tensor4D;
+      h = y;
     }
     return { map: h, pooled: tf.mean(h, [1, 2]) as tf.Tensor2D };
   }

@@ -147,3 +147,16 @@ function firstLine(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
   return m.split('\n')[0];
 }
+
+/** The torch engine's training-mode batch norm, optionally fused with a residual add and a ReLU. */
+export type FusedBatchNormTrain = typeof import('@dilo/engine-torch').batchNormTrain;
+
+/**
+ * The fused training-mode batch norm of the active backend, or undefined where it has none
+ * (only the torch engine has one: PyTorch's own BN kernels, one call forward and one backward).
+ * Callers fall back to plain tfjs ops.
+ */
+export function fusedBatchNormTrain(): FusedBatchNormTrain | undefined {
+  if (tf.getBackend() !== 'torch') return undefined;
+  return (require('@dilo/engine-torch') as typeof import('@dilo/engine-torch')).batchNormTrain;
+}

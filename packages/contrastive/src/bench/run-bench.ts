@@ -1,20 +1,30 @@
 /**
- * `nx run contrastive:bench`: MoCo v2 training throughput (img/s) and peak memory of the tfjs
- * implementation here and of PyTorch 1.13 CPU (/usr/bin/python3, bench/moco_torch.py) on the
- * same model, input size, batch and queue, one after the other in the same invocation. Each
- * measurement runs in its own process so that its peak RSS is its own.
- * Last stdout line: one JSON object with every figure and the tfjs/PyTorch ratios.
+ * `pnpm nx run contrastive:bench`: dilo's pre-training workloads against PyTorch 1.13 CPU
+ * (/usr/bin/python3, bench/moco_torch.py), side by side in one invocation, same threads:
+ *  - train: one MoCo v2 step (query forward + backward, key forward on the shuffled batch,
+ *    InfoNCE against the queue, SGD, enqueue), ResNet-18 small-image stem, 32x32, batch 32;
+ *  - forward: ResNet-50 backbone in inference mode (feature extraction), 224x224, batch 8.
+ * dilo runs on the backend `selectBackend` picks (the torch engine where built, else wasm), with
+ * its fused BN and, for the train step, once more with plain-op BN. Every run is its own process,
+ * so peak RSS is that run's; rounds alternate the peers and the best round of each counts, which
+ * damps the noise of a shared machine.
+ * Env: DILO_THREADS (default: all cores), BENCH_SECONDS (8), BENCH_ROUNDS (2), BENCH_BACKEND (auto),
+ * BENCH_ONLY=train|forward. Human lines go to stderr; the last stdout line is one JSON object.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { selectBackend, tf } from '@dilo/core';
-import { Moco } from '../moco';
+import { Rng, defaultThreads, selectBackend, tf, type BackendName } from '@dilo/core';
+import { Moco, defaultKeyBnGroups } from '../moco';
+import { ResNet, type ResNetArch } from '../resnet';
+import { ParamMap } from '../params';
 import { registerWasmTrainingKernels } from '../wasm-kernels';
-import type { ResNetArch } from '../resnet';
 
-interface BenchConfig {
-  name: string;
+type Mode = 'train' | 'forward';
+
+interface Workload {
+  mode: Mode;
+  description: string;
   arch: ResNetArch;
   width: number;
   smallStem: boolean;
@@ -22,91 +32,130 @@ interface BenchConfig {
   batch: number;
   queue: number;
   keyBnGroups: number;
-  minSteps: number;
-  minSeconds: number;
 }
 
-const CONFIGS: BenchConfig[] = [
-  { name: 'resnet18-small-32px-b32', arch: 'resnet18', width: 1, smallStem: true, size: 32, batch: 32, queue: 4096, keyBnGroups: 4, minSteps: 2, minSeconds: 10 },
-  { name: 'resnet18-w0.25-small-32px-b32', arch: 'resnet18', width: 0.25, smallStem: true, size: 32, batch: 32, queue: 4096, keyBnGroups: 4, minSteps: 4, minSeconds: 8 },
-  { name: 'resnet50-112px-b8', arch: 'resnet50', width: 1, smallStem: false, size: 112, batch: 8, queue: 4096, keyBnGroups: 2, minSteps: 2, minSeconds: 5 },
-];
+const WORKLOADS: Record<Mode, Workload> = {
+  train: { mode: 'train', description: 'MoCo v2 training step, ResNet-18 small-image stem, 32x32, batch 32, queue 4096', arch: 'resnet18', width: 1, smallStem: true, size: 32, batch: 32, queue: 4096, keyBnGroups: defaultKeyBnGroups(32) },
+  forward: { mode: 'forward', description: 'ResNet-50 forward (inference, pooled features), 224x224, batch 8', arch: 'resnet50', width: 1, smallStem: false, size: 224, batch: 8, queue: 4096, keyBnGroups: 1 },
+};
 
-async function one(cfg: BenchConfig, backend: string): Promise<Record<string, unknown>> {
-  const choice = await selectBackend({ backend: backend as 'wasm', log: false });
+interface Run {
+  imgPerSec: number;
+  imgPerCpuSec: number;
+  msPerStep: number;
+  steps: number;
+  peakRssMiB: number;
+  backend?: string;
+  threads?: number;
+  error?: string;
+}
+
+/** One measurement, in this (child) process. */
+async function child(w: Workload, backend: string, seconds: number): Promise<Run> {
+  const choice = await selectBackend({ backend: backend as BackendName | 'auto', log: false });
   if (choice.backend === 'wasm') registerWasmTrainingKernels();
-  const m = new Moco(
-    { method: 'mocov2', arch: cfg.arch, width: cfg.width, smallStem: cfg.smallStem, dim: 128, queueSize: cfg.queue, momentum: 0.999, temperature: 0.2, keyBnGroups: cfg.keyBnGroups },
-    0,
-  );
-  const n = cfg.batch * 3 * cfg.size * cfg.size;
-  const q = new Float32Array(n).map((_, i) => Math.sin(i * 0.37));
-  const k = new Float32Array(n).map((_, i) => Math.cos(i * 0.21));
-  const lr = (0.03 * cfg.batch) / 256;
-  m.step(q, k, cfg.batch, cfg.size, lr);
+  let step: () => void;
+  if (w.mode === 'train') {
+    const m = new Moco({ method: 'mocov2', arch: w.arch, width: w.width, smallStem: w.smallStem, dim: 128, queueSize: w.queue, momentum: 0.999, temperature: 0.2, keyBnGroups: w.keyBnGroups }, 0);
+    const n = w.batch * 3 * w.size * w.size;
+    const q = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
+    const k = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.21));
+    const lr = (0.03 * w.batch) / 256;
+    step = () => void m.step(q, k, w.batch, w.size, lr);
+  } else {
+    const net = new ResNet({ arch: w.arch, width: w.width, smallStem: w.smallStem }, new ParamMap(), new Rng(0, ['bench']));
+    const x = tf.randomUniform([w.batch, w.size, w.size, 3], -1, 1, 'float32', 7) as tf.Tensor4D;
+    step = () => tf.tidy(() => void tf.sum(net.forward(x, { training: false }).pooled).dataSync());
+  }
+  for (let i = 0; i < 2; i++) step(); // warm-up: oneDNN primitives, allocator
   let steps = 0;
-  const t0 = Date.now();
-  while (steps < cfg.minSteps || Date.now() - t0 < cfg.minSeconds * 1000) {
-    m.step(q, k, cfg.batch, cfg.size, lr);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000 || steps < 3) {
+    step();
     steps++;
   }
-  const dt = (Date.now() - t0) / 1000;
+  const sec = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
   return {
-    peer: 'tfjs',
+    imgPerSec: (steps * w.batch) / sec,
+    imgPerCpuSec: (steps * w.batch) / ((cpu.user + cpu.system) / 1e6),
+    msPerStep: (sec * 1000) / steps,
+    steps,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
     backend: choice.backend,
     threads: choice.threads,
-    steps,
-    imgPerSec: (cfg.batch * steps) / dt,
-    stepSeconds: dt / steps,
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
-    tensorBytesMiB: tf.memory().numBytes / 2 ** 20,
   };
 }
 
-function runChild(args: string[], cmd = process.execPath, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+function spawnRun(cmd: string, args: string[], env: NodeJS.ProcessEnv): Run {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
-  const last = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(last) as Record<string, unknown>;
-  } catch {
-    return { error: `exit ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}` };
-  }
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) throw new Error(`${path.basename(cmd)} ${args.slice(0, 2).join(' ')} failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-4).join(' | ')}`);
+  return JSON.parse(last) as Run;
 }
+
+/** The fastest round (wall-clock and per CPU-second separately) and the largest peak RSS. */
+function best(runs: Run[]): Run {
+  const fastest = runs.reduce((a, b) => (b.imgPerSec > a.imgPerSec ? b : a));
+  return { ...fastest, imgPerCpuSec: Math.max(...runs.map((r) => r.imgPerCpuSec)), peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)) };
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const summary = (r: Run) => ({ imgPerSec: r2(r.imgPerSec), imgPerCpuSec: r2(r.imgPerCpuSec), msPerStep: Math.round(r.msPerStep), steps: r.steps, peakRssMiB: Math.round(r.peakRssMiB), ...(r.backend ? { backend: r.backend, threads: r.threads } : {}) });
+const ratios = (a: Run, b: Run) => ({ speedRatio: r2(a.imgPerSec / b.imgPerSec), cpuTimeSpeedRatio: r2(a.imgPerCpuSec / b.imgPerCpuSec), memoryRatio: r2(a.peakRssMiB / b.peakRssMiB) });
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv[0] === '--one') {
-    process.stdout.write(JSON.stringify(await one(JSON.parse(argv[1]) as BenchConfig, argv[2] ?? 'wasm')) + '\n');
+  if (argv[0] === '--child') {
+    process.stdout.write(JSON.stringify(await child(WORKLOADS[argv[1] as Mode], argv[2], Number(argv[3]))) + '\n');
     return;
   }
-  const only = process.env.BENCH_ONLY?.split(',');
-  // the same thread counts on both sides: tfjs-wasm threads via DILO_THREADS, torch.set_num_threads
-  const threads = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
+  const threads = defaultThreads();
+  const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const backend = process.env.BENCH_BACKEND ?? 'auto';
+  const python = process.env.DILO_PYTHON ?? '/usr/bin/python3';
   const script = path.join(__dirname, '..', '..', 'bench', 'moco_torch.py');
-  const results: Record<string, unknown>[] = [];
-  for (const cfg of CONFIGS) {
-    if (only && !only.includes(cfg.name)) continue;
-    const tfjs: Record<string, Record<string, unknown>> = {};
-    const torch: Record<string, Record<string, unknown>> = {};
-    const speedRatio: Record<string, number | null> = {};
-    const memoryRatio: Record<string, number | null> = {};
-    for (const t of threads) {
-      process.stderr.write(`bench: ${cfg.name} tfjs ${t} thread(s) ...\n`);
-      const a = runChild([__filename, '--one', JSON.stringify(cfg), process.env.BENCH_BACKEND ?? 'wasm'], process.execPath, { ...process.env, DILO_THREADS: String(t) });
-      process.stderr.write(`bench: ${cfg.name} pytorch ${t} thread(s) ...\n`);
-      const b = runChild([script, JSON.stringify({ ...cfg, threads: t })], '/usr/bin/python3');
-      tfjs[`threads${t}`] = a;
-      torch[`threads${t}`] = b;
-      const num = (x: unknown) => (typeof x === 'number' ? x : NaN);
-      speedRatio[`threads${t}`] = Number.isFinite(num(a.imgPerSec) / num(b.imgPerSec)) ? +(num(a.imgPerSec) / num(b.imgPerSec)).toFixed(3) : null;
-      memoryRatio[`threads${t}`] = Number.isFinite(num(a.peakRssMiB) / num(b.peakRssMiB)) ? +(num(a.peakRssMiB) / num(b.peakRssMiB)).toFixed(3) : null;
+  const env = { ...process.env, DILO_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+  const modes = (process.env.BENCH_ONLY?.split(',') ?? ['train', 'forward']) as Mode[];
+  const out: Record<string, unknown> = {};
+  for (const mode of modes) {
+    const w = WORKLOADS[mode];
+    if (!w) throw new Error(`BENCH_ONLY: unknown workload '${mode}' (train, forward)`);
+    const variants: { name: string; run: () => Run }[] = [
+      { name: 'dilo', run: () => spawnRun(process.execPath, [__filename, '--child', mode, backend, String(seconds)], { ...env, DILO_FUSED_BN: '1' }) },
+      { name: 'pytorch', run: () => spawnRun(python, [script, JSON.stringify({ ...w, threads, minSteps: 3, minSeconds: seconds })], env) },
+    ];
+    if (mode === 'train') variants.push({ name: 'diloPlainBatchNorm', run: () => spawnRun(process.execPath, [__filename, '--child', mode, backend, String(seconds)], { ...env, DILO_FUSED_BN: '0' }) });
+    const runs: Record<string, Run[]> = {};
+    for (let i = 0; i < rounds; i++) {
+      for (const v of variants) {
+        const r = v.run();
+        process.stderr.write(`bench ${mode} ${v.name} round ${i + 1}: ${r.imgPerSec.toFixed(2)} img/s, ${r.imgPerCpuSec.toFixed(2)} img/CPU-s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB${r.backend ? ` (${r.backend}, ${r.threads} threads)` : ''}\n`);
+        (runs[v.name] ??= []).push(r);
+      }
     }
-    const row = { config: cfg, tfjs, pytorch: torch, speedRatioTfjsOverTorch: speedRatio, peakRssRatioTfjsOverTorch: memoryRatio };
-    process.stderr.write(`bench: ${JSON.stringify(row)}\n`);
-    results.push(row);
+    const b = Object.fromEntries(Object.entries(runs).map(([k, rs]) => [k, best(rs)]));
+    out[mode] = {
+      workload: w.description,
+      ...Object.fromEntries(Object.entries(b).map(([k, v]) => [k, summary(v)])),
+      ...ratios(b.dilo, b.pytorch),
+      ...(b.diloPlainBatchNorm ? { plainBatchNormSpeedRatio: r2(b.diloPlainBatchNorm.imgPerSec / b.pytorch.imgPerSec), plainBatchNormMemoryRatio: r2(b.diloPlainBatchNorm.peakRssMiB / b.pytorch.peakRssMiB) } : {}),
+    };
+    const o = out[mode] as ReturnType<typeof ratios>;
+    process.stderr.write(`${mode}: dilo ${r2(b.dilo.imgPerSec)} img/s vs PyTorch ${r2(b.pytorch.imgPerSec)} img/s: ${o.speedRatio}x (per CPU-second ${o.cpuTimeSpeedRatio}x), peak memory ${o.memoryRatio}x\n`);
   }
-  const load = os.loadavg();
-  process.stdout.write(JSON.stringify({ bench: 'contrastive', method: 'mocov2 train step', cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAvg1m: +load[0].toFixed(2), results }) + '\n');
+  const json = {
+    bench: 'contrastive',
+    machine: `${os.cpus().length}x ${os.cpus()[0]?.model ?? 'cpu'}`,
+    loadAverage1m: r2(os.loadavg()[0]),
+    threads,
+    rounds,
+    seconds,
+    ...out,
+  };
+  process.stdout.write(JSON.stringify(json) + '\n');
 }
 
 main().catch((err) => {
