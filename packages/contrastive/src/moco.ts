@@ -1,4 +1,4 @@
-import { Rng, tf } from '@dilo/core';
+import { Rng, tf, torchOps } from '@dilo/core';
 import { Encoder, type HeadKind, type ResNetArch } from './resnet';
 import { KeyQueue } from './queue';
 import { infoNCE, l2normalize } from './infonce';
@@ -89,10 +89,12 @@ export class Moco {
   /** key encoder <- m * key + (1 - m) * query, parameters only (buffers follow their own BN) */
   momentumUpdate(): void {
     const m = this.config.momentum;
+    const lerp = torchOps()?.lerp;
     tf.tidy(() => {
       for (const [name, e] of this.encoderQ.params.params) {
         const k = this.encoderK.params.param(name);
-        k.assign(tf.add(tf.mul(k, m), tf.mul(e.variable, 1 - m)));
+        // m * k + (1 - m) * q = lerp(k, q, 1 - m): one native pass on the torch engine
+        k.assign(lerp ? lerp(k, e.variable, 1 - m) : tf.add(tf.mul(k, m), tf.mul(e.variable, 1 - m)));
       }
     });
   }

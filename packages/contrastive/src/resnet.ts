@@ -140,19 +140,33 @@ export class ResNet {
   /** x: NHWC float32 (normalised). Returns the last conv map and the pooled feature. */
   forward(x: tf.Tensor4D, mode: BatchNormMode): EncoderOutput {
     const small = this.config.smallStem;
-    let h = this.convBn(x, 'conv1', 'bn1', small ? 1 : 2, small ? 1 : 3, mode, { relu: true });
-    if (!small) h = tf.maxPool(h, 3, 2, 1) as tf.Tensor4D;
-    for (const b of this.blocks) {
-      const identity = b.downsample ? this.convBn(h, `${b.prefix}.downsample.0`, `${b.prefix}.downsample.1`, b.stride, 0, mode) : h;
-      let y = h;
-      b.convs.forEach((c, i) => {
-        // the last BN of a block takes the shortcut before its ReLU (one fused kernel where available)
-        const tail: BatchNormTail = i < b.convs.length - 1 ? { relu: true } : { residual: identity, relu: true };
-        y = this.convBn(y, `${b.prefix}.${c.name}`, `${b.prefix}.bn${i + 1}`, c.stride, c.pad, mode, tail);
-      });
-      h = y;
-    }
+    // Without a gradient tape nothing needs a block's intermediates once it is done: each block
+    // runs in its own tidy and the previous activation is freed, so peak memory is one block's
+    // working set (as in PyTorch), not the whole network's (a tidy keeps all until it ends).
+    const free = tf.engine().state.gradientDepth === 0;
+    const stage = (prev: tf.Tensor4D, f: () => tf.Tensor4D): tf.Tensor4D => {
+      if (!free) return f();
+      const out = tf.tidy(f);
+      if (prev !== x) prev.dispose();
+      return out;
+    };
+    let h = stage(x, () => {
+      const s = this.convBn(x, 'conv1', 'bn1', small ? 1 : 2, small ? 1 : 3, mode, { relu: true });
+      return small ? s : (tf.maxPool(s, 3, 2, 1) as tf.Tensor4D);
+    });
+    for (const b of this.blocks) h = stage(h, () => this.block(b, h, mode));
     return { map: h, pooled: tf.mean(h, [1, 2]) as tf.Tensor2D };
+  }
+
+  private block(b: BlockSpec, h: tf.Tensor4D, mode: BatchNormMode): tf.Tensor4D {
+    const identity = b.downsample ? this.convBn(h, `${b.prefix}.downsample.0`, `${b.prefix}.downsample.1`, b.stride, 0, mode) : h;
+    let y = h;
+    b.convs.forEach((c, i) => {
+      // the last BN of a block takes the shortcut before its ReLU (one fused kernel where available)
+      const tail: BatchNormTail = i < b.convs.length - 1 ? { relu: true } : { residual: identity, relu: true };
+      y = this.convBn(y, `${b.prefix}.${c.name}`, `${b.prefix}.bn${i + 1}`, c.stride, c.pad, mode, tail);
+    });
+    return y;
   }
 }
 

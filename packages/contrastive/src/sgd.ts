@@ -1,4 +1,4 @@
-import { DiloInputError, tf } from '@dilo/core';
+import { DiloInputError, tf, torchOps } from '@dilo/core';
 import { type ParamMap, fromTorchLayout } from './params';
 import type { CheckpointTensor } from './checkpoint';
 
@@ -18,6 +18,7 @@ export class Sgd {
   constructor(readonly opts: SgdOptions) {}
 
   step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
+    const fused = torchOps()?.sgdMomentumStep;
     tf.tidy(() => {
       for (const [name, p] of params) {
         const g = grads.get(name);
@@ -26,6 +27,13 @@ export class Sgd {
         if (!buf) {
           buf = tf.variable(tf.zerosLike(p), false);
           this.buffers.set(name, buf);
+        }
+        if (fused) {
+          // one native call (three ATen passes) instead of six tfjs ops
+          const r = fused(p, g, buf, { lr, momentum: this.opts.momentum, weightDecay: this.opts.weightDecay });
+          buf.assign(r.buf);
+          p.assign(r.param);
+          continue;
         }
         const d = this.opts.weightDecay ? tf.add(g, tf.mul(p, this.opts.weightDecay)) : g;
         const nb = tf.add(tf.mul(buf, this.opts.momentum), d);

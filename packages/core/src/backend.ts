@@ -148,15 +148,22 @@ function firstLine(err: unknown): string {
   return m.split('\n')[0];
 }
 
+/** The torch engine's fused operations (see @dilo/engine-torch). */
+export type TorchOps = Pick<typeof import('@dilo/engine-torch'), 'batchNormTrain' | 'sgdMomentumStep' | 'lerp'>;
 /** The torch engine's training-mode batch norm, optionally fused with a residual add and a ReLU. */
-export type FusedBatchNormTrain = typeof import('@dilo/engine-torch').batchNormTrain;
+export type FusedBatchNormTrain = TorchOps['batchNormTrain'];
 
 /**
- * The fused training-mode batch norm of the active backend, or undefined where it has none
- * (only the torch engine has one: PyTorch's own BN kernels, one call forward and one backward).
- * Callers fall back to plain tfjs ops.
+ * The torch engine's fused operations while torch is the active backend, else undefined:
+ * PyTorch's own BN kernels (one call forward, one backward), the SGD-with-momentum update and
+ * lerp (MoCo's key-encoder update) as single native calls. Callers fall back to plain tfjs ops.
  */
-export function fusedBatchNormTrain(): FusedBatchNormTrain | undefined {
+export function torchOps(): TorchOps | undefined {
   if (tf.getBackend() !== 'torch') return undefined;
-  return (require('@dilo/engine-torch') as typeof import('@dilo/engine-torch')).batchNormTrain;
+  return require('@dilo/engine-torch') as typeof import('@dilo/engine-torch');
+}
+
+/** torchOps()?.batchNormTrain */
+export function fusedBatchNormTrain(): FusedBatchNormTrain | undefined {
+  return torchOps()?.batchNormTrain;
 }

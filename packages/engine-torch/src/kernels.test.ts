@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-layers';
 import { maxRelErr, rand, runOn, torchAvailable } from './test-util';
 import { NATIVE_KERNELS, fallbackStats } from './kernels/kernel';
 import { batchNormTrain } from './ops/batch-norm';
+import { lerp, sgdMomentumStep } from './ops/optim';
 
 const ok = torchAvailable();
 const d = ok ? describe : describe.skip;
@@ -36,6 +37,12 @@ const forward: Case[] = [
     return [tf.isNaN(x), tf.isInf(x), tf.isFinite(x)];
   }],
   ['addN/cast/clip/where', () => [tf.addN([r(1, [3, 2]), r(2, [3, 2]), r(3, [3, 2])]), tf.cast(r(1, [5], -4, 4), 'int32'), tf.cast(r(1, [5]), 'bool'), tf.clipByValue(r(1, [6]), -0.3, 0.4), tf.where(tf.greater(r(1, [4, 3]), 0), r(2, [4, 3]), r(3, [4, 3])), tf.where(tf.greater(r(1, [4, 1]), 0), r(2, [4, 3]), r(3, [1, 3]))]],
+  // cpu: the formula in plain ops; torch: the DiloSgdMomentum and DiloLerp kernels
+  ['sgdMomentumStep (with and without weight decay) and lerp', () => {
+    const a = sgdMomentumStep(r(1, [3, 4]), r(2, [3, 4]), r(3, [3, 4]), { lr: 0.1, momentum: 0.9, weightDecay: 1e-2 });
+    const b = sgdMomentumStep(r(4, [5]), r(5, [5]), r(6, [5]), { lr: 0.03, momentum: 0.9, weightDecay: 0 });
+    return [a.param, a.buf, b.param, b.buf, lerp(r(7, [2, 3]), r(8, [2, 3]), 0.001)];
+  }],
   ['fill/zerosLike/onesLike', () => [tf.fill([2, 3], 1.5), tf.fill([2], 7, 'int32'), tf.zerosLike(r(1, [3, 2])), tf.onesLike(r(1, [3, 2]))]],
   ['reductions', () => {
     const x = r(6, [3, 4, 5]);
@@ -129,6 +136,16 @@ d('torch kernels agree with the cpu backend', () => {
       const e = maxRelErr(got[i].values, want[i].values, tol.atol ?? 1e-4, tol.rtol ?? 1e-4);
       if (e > 1) throw new Error(`output ${i}: error ${e.toFixed(2)}x tolerance; got ${got[i].values.slice(0, 6)} want ${want[i].values.slice(0, 6)}`);
     }
+  });
+
+  it('sgdMomentumStep and lerp equal hand-computed values on torch', () => {
+    tf.setBackend('torch');
+    // d = 0.5 + 0.01 * 1 = 0.51; buf' = 0.9 * 0.2 + 0.51 = 0.69; p' = 1 - 0.1 * 0.69 = 0.931
+    const s = sgdMomentumStep(tf.tensor1d([1]), tf.tensor1d([0.5]), tf.tensor1d([0.2]), { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    expect(s.param.dataSync()[0]).toBeCloseTo(0.931, 6);
+    expect(s.buf.dataSync()[0]).toBeCloseTo(0.69, 6);
+    // 0.999 * 2 + 0.001 * 4 = 2.002
+    expect(lerp(tf.tensor1d([2]), tf.tensor1d([4]), 0.001).dataSync()[0]).toBeCloseTo(2.002, 6);
   });
 
   it('exercised every natively registered kernel without the cpu fallback', () => {

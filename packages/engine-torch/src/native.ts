@@ -56,6 +56,10 @@ export interface TorchNative {
   BatchNormTrain(x: H, scale: H, offset: H, eps: number, residual: Opt, relu: boolean): H[];
   /** [dx, dscale, doffset, dresidual]; y given when the forward applied ReLU */
   BatchNormTrainGrad(dy: H, x: H, scale: H, mean: H, invstd: H, eps: number, y: Opt): H[];
+  /** [p', buf'] of torch.optim.SGD with momentum and weight decay */
+  SgdMomentum(p: H, g: H, buf: H, lr: number, momentum: number, weightDecay: number): H[];
+  /** a + w * (b - a) */
+  Lerp(a: H, b: H, w: number): H;
 }
 
 export const DTYPE_CODE = { float32: 0, int32: 1, bool: 2 } as const;

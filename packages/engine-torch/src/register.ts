@@ -11,6 +11,7 @@ import { registerShapeKernels } from './kernels/shape';
 import { registerConvKernels } from './kernels/conv';
 import { registerMatMul } from './kernels/matmul';
 import { registerBatchNormTrain } from './ops/batch-norm';
+import { registerOptimOps } from './ops/optim';
 import { setLeanGradients } from './lean-gradients';
 
 export interface RegisterTorchOptions {
@@ -54,6 +55,7 @@ export function registerTorchBackend(opts: RegisterTorchOptions = {}): boolean {
   registerConvKernels();
   registerMatMul();
   registerBatchNormTrain();
+  registerOptimOps();
   registerCpuFallbacks(getKernelsForBackend('cpu').map((k) => k.kernelName));
   if (findBackend(BACKEND_NAME)) removeBackend(BACKEND_NAME);
   registerBackend(BACKEND_NAME, () => new TorchBackend(native), opts.priority ?? 2);

@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BACKEND_NAME } from '../backend';
+import { register } from '../kernels/kernel';
+
+/** Kernel names of the fused optimiser updates (torch backend only). */
+export const SGD_MOMENTUM = 'DiloSgdMomentum';
+export const LERP = 'DiloLerp';
+
+export interface SgdMomentumOptions {
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+}
+
+/**
+ * torch.optim.SGD's update for one parameter (no dampening, no Nesterov):
+ * d = g + wd * p; buf' = momentum * buf + d; p' = p - lr * buf'. Returns new tensors. On the torch
+ * backend one native call (three ATen passes); elsewhere the same formula in tfjs ops.
+ */
+export function sgdMomentumStep(param: tf.Tensor, grad: tf.Tensor, buf: tf.Tensor, o: SgdMomentumOptions): { param: tf.Tensor; buf: tf.Tensor } {
+  if (tf.getBackend() === BACKEND_NAME) {
+    const [p, b] = tf.engine().runKernel(SGD_MOMENTUM, { param, grad, buf }, { ...o }) as tf.Tensor[];
+    return { param: p, buf: b };
+  }
+  return tf.tidy(() => {
+    const d = o.weightDecay ? tf.add(grad, tf.mul(param, o.weightDecay)) : grad;
+    const b = tf.add(tf.mul(buf, o.momentum), d);
+    return { param: tf.sub(param, tf.mul(b, o.lr)), buf: b };
+  });
+}
+
+/** a + w * (b - a) (no gradient); one native pass on the torch backend. */
+export function lerp(a: tf.Tensor, b: tf.Tensor, w: number): tf.Tensor {
+  if (tf.getBackend() === BACKEND_NAME) return tf.engine().runKernel(LERP, { a, b }, { w }) as tf.Tensor;
+  return tf.tidy(() => tf.add(a, tf.mul(tf.sub(b, a), w)));
+}
+
+export function registerOptimOps(): void {
+  register(SGD_MOMENTUM, ({ inputs, backend, attrs }) => {
+    const h = (k: string) => backend.handle(inputs[k]!);
+    return backend.native.SgdMomentum(h('param'), h('grad'), h('buf'), attrs.lr as number, attrs.momentum as number, attrs.weightDecay as number).map((o) => backend.output(o));
+  });
+  register(LERP, ({ inputs, backend, attrs }) => backend.output(backend.native.Lerp(backend.handle(inputs.a!), backend.handle(inputs.b!), attrs.w as number)));
+}
