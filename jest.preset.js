@@ -13,5 +13,6 @@ module.exports = {
   // generous: hooks share it, and CI runs two projects at once on 2 cores
   testTimeout: 180000,
   // the default reporter, plus every failure repeated at the end (see tools/run-tests.js)
+  setupFiles: [path.join(root, 'tools/jest/setup-env.js')],
   reporters: ['default', path.join(root, 'tools/jest/failure-summary.js')],
 };

@@ -1,5 +1,7 @@
 // Nx plugin: turns apps/cli/reproduce.json into cached tasks on the cli project.
 //   repro.<grid>.maps.<method>      saliency maps of the training images (once per method and dataset)
+//   repro.<grid>.testmaps.<method>  maps of the test images, when the grid asks for them
+//                                   (datasets without masks: background robustness and CAM use them)
 //   repro.<grid>.pretrain.<config>  one MoCo run per configuration (depends on its maps)
 //   repro.<grid>.eval.<config>      linear, kNN, backgrounds, CAM of that run
 //   repro.<grid>.table              mean ± std over seeds of every configuration
@@ -56,6 +58,19 @@ function gridTargets(name, grid) {
       options: { cwd: '{workspaceRoot}', command: `${CLI} saliency --method ${method} --params '${JSON.stringify(params)}' --images ${train} --out ${root}/maps/${method} --cache ${root}/maps/.cache-${method} --json` },
     };
   }
+  // datasets without ground-truth masks: the test images' foreground comes from dilo's own saliency
+  const testMaps = grid.dataset.testMasks ? { method: grid.dataset.testMasks, dir: `${root}/testmaps/${grid.dataset.testMasks}` } : null;
+  if (testMaps) {
+    if (!grid.saliency[testMaps.method]) throw new Error(`grid ${name}: dataset.testMasks '${testMaps.method}' is not one of its saliency methods`);
+    targets[`repro.${name}.testmaps.${testMaps.method}`] = {
+      executor: 'nx:run-commands',
+      cache: true,
+      dependsOn: ['build', ...dataDep],
+      inputs: [...base, fingerprint],
+      outputs: [`{workspaceRoot}/${testMaps.dir}`],
+      options: { cwd: '{workspaceRoot}', command: `${CLI} saliency --method ${testMaps.method} --params '${JSON.stringify(grid.saliency[testMaps.method])}' --images ${path.join(data, grid.dataset.test || 'val')} --out ${testMaps.dir} --cache ${root}/testmaps/.cache-${testMaps.method} --json` },
+    };
+  }
   const evals = [];
   for (const c of configs(grid)) {
     const run = `${root}/${c.name}`;
@@ -72,10 +87,10 @@ function gridTargets(name, grid) {
     targets[`repro.${name}.eval.${c.name}`] = {
       executor: 'nx:run-commands',
       cache: true,
-      dependsOn: [`repro.${name}.pretrain.${c.name}`],
-      inputs: [...base, fingerprint, { dependentTasksOutputFiles: '**/*.dckpt' }],
+      dependsOn: [`repro.${name}.pretrain.${c.name}`, ...(testMaps ? [`repro.${name}.testmaps.${testMaps.method}`] : [])],
+      inputs: [...base, fingerprint, { dependentTasksOutputFiles: '**/*.dckpt' }, ...(testMaps ? [{ dependentTasksOutputFiles: '**/*.png' }] : [])],
       outputs: [`{workspaceRoot}/${run}/eval`],
-      options: { cwd: '{workspaceRoot}', command: `${CLI} reproduce eval --run ${run} --data ${data}${grid.dataset.test ? ` --test-split ${grid.dataset.test}` : ''} --seed ${c.seed} --json` },
+      options: { cwd: '{workspaceRoot}', command: `${CLI} reproduce eval --run ${run} --data ${data}${grid.dataset.test ? ` --test-split ${grid.dataset.test}` : ''}${testMaps ? ` --masks ${testMaps.dir}` : ''} --seed ${c.seed} --json` },
     };
     evals.push(`repro.${name}.eval.${c.name}`);
   }

@@ -92,7 +92,7 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
       .option('seed', { type: 'number', describe: 'random seed (default 0)' })
       .option('out', { type: 'string', describe: 'run folder (checkpoints, metrics.jsonl, config.json)' })
       .option('resume', { type: 'string', describe: 'continue the run in this folder from its last checkpoint' })
-      .option('backend', { type: 'string', default: 'auto', describe: 'tensor backend: auto, tensorflow, wasm or cpu' })
+      .option('backend', { type: 'string', default: 'auto', describe: 'tensor backend: auto, tensorflow, torch, wasm or cpu' })
       .option('lr', { type: 'number', describe: 'base learning rate' })
       .option('schedule', { type: 'string', choices: ['cosine', 'step'], describe: 'lr schedule (v1: step, v2: cosine)' })
       .option('queue', { type: 'number', describe: 'queue size K, a multiple of the batch (default 65536)' })

@@ -15,13 +15,15 @@ describe('tensor backend selection', () => {
       if (pkg.startsWith('@tensorflow/tfjs-node') || pkg === '@dilo/engine-torch') throw new Error(`Cannot find module '${pkg}'`);
       return require(pkg);
     };
-    const a = await selectBackend({ backend: 'auto', log: false, load: noNative });
+    // two threads explicitly: the test environment defaults DILO_THREADS to 1 (tools/jest/setup-env.js)
+    const a = await selectBackend({ backend: 'auto', threads: 2, log: false, load: noNative });
     expect(a.backend).toBe('wasm');
     expect(tried.slice(0, 4)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@dilo/engine-torch', '@tensorflow/tfjs-backend-wasm']);
     expect(a.skipped.map((s) => s.backend)).toEqual(['tensorflow', 'torch']);
     expect(tf.getBackend()).toBe('wasm');
     // threads are re-enabled under Node (wasm-threads.ts): XNNPACK runs the requested count
-    expect(a.threads).toBe(defaultThreads());
+    expect(a.threads).toBe(2);
+    expect(defaultThreads({ DILO_THREADS: '3' })).toBe(3);
     // a working wasm backend computes
     expect(Array.from(await tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).data())).toEqual([11]);
 

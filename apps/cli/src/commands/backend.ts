@@ -6,7 +6,7 @@ export const backendCommand: CommandModule<object, { backend: string; threads?: 
   describe: 'Show which tensor backend dilo selects here (tensorflow > wasm > cpu)',
   builder: (y: Argv) =>
     y
-      .option('backend', { type: 'string', default: 'auto', choices: ['auto', 'tensorflow', 'wasm', 'cpu'], describe: 'backend to use (env DILO_BACKEND)' })
+      .option('backend', { type: 'string', default: 'auto', choices: ['auto', 'tensorflow', 'torch', 'wasm', 'cpu'], describe: 'backend to use (env DILO_BACKEND)' })
       .option('threads', { type: 'number', describe: 'thread count (env DILO_THREADS)' })
       .option('json', { type: 'boolean', default: false }) as unknown as Argv<{ backend: string; threads?: number; json: boolean }>,
   handler: async (a) => {

@@ -68,7 +68,7 @@ export const detectTrainCommand: CommandModule<object, TrainArgs> = {
       .option('seed', { type: 'number', default: 0 })
       .option('resume', { type: 'boolean', default: false, describe: 'continue --out from its last checkpoint (--iters may extend the run)' })
       .option('stop-after', { type: 'number', describe: 'stop after this many iterations of this invocation, with a checkpoint (continue with --resume)' })
-      .option('backend', { type: 'string', describe: 'tensor backend (default: the best available; wasm on this machine)' })
+      .option('backend', { type: 'string', describe: 'tensor backend: auto (default: the best available), tensorflow, torch, wasm or cpu' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<TrainArgs>,
   handler: async (a) => {
