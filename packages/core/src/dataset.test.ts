@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { imageFolder, imageList, pairMasks, imageMaskFolder, sharedDataset, manifestToJson, manifestFromJson } from './index';
@@ -37,6 +37,18 @@ describe('ImageFolder and mask pairing', () => {
     expect(p.samples.map((s) => s.id)).toEqual(['ant/x', 'zebra/a']);
     expect(p.issues.map((i) => [i.id, i.problem])).toEqual([['ant/y', 'no-mask'], ['zebra/b', 'size-mismatch']]);
     expect(p.issues[1].detail).toBe('image 8x8 but mask 8x4');
+  });
+
+  it('follows symbolic links to class folders and images, and walks a link cycle once', async () => {
+    const linked = mkdtempSync(path.join(os.tmpdir(), 'dilo-ds-links-'));
+    symlinkSync(path.join(root, 'img', 'ant'), path.join(linked, 'ant'));
+    mkdirSync(path.join(linked, 'zebra'));
+    symlinkSync(path.join(root, 'img', 'zebra', 'a.png'), path.join(linked, 'zebra', 'a.png'));
+    symlinkSync(path.join(linked, 'zebra'), path.join(linked, 'zebra', 'loop'));
+    symlinkSync(path.join(linked, 'missing.png'), path.join(linked, 'zebra', 'dangling.png'));
+    const m = await imageFolder(linked);
+    expect(m.classes).toEqual(['ant', 'zebra']);
+    expect(m.samples.map((s) => s.id)).toEqual(['ant/x', 'ant/y', 'zebra/a']);
   });
 
   it('fails clearly on a folder that is not a dataset', async () => {

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { DiloInputError } from './errors';
 import { imageSize } from './image';
@@ -33,7 +33,12 @@ export interface Manifest {
 /** All image files below dir, recursively, sorted by relative path. */
 export async function listImages(dir: string): Promise<string[]> {
   const out: string[] = [];
+  const seen = new Set<string>();
   async function walk(d: string): Promise<void> {
+    // symlinked folders are followed once (a link cycle is not walked twice)
+    const real = await fs.realpath(d).catch(() => d);
+    if (seen.has(real)) return;
+    seen.add(real);
     let entries;
     try {
       entries = await fs.readdir(d, { withFileTypes: true });
@@ -43,12 +48,22 @@ export async function listImages(dir: string): Promise<string[]> {
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && isImageFile(e.name)) out.push(p);
+      const kind = await entryKind(p, e);
+      if (kind === 'dir') await walk(p);
+      else if (kind === 'file' && isImageFile(e.name)) out.push(p);
     }
   }
   await walk(dir);
   return out.sort((a, b) => stableCompare(path.relative(dir, a), path.relative(dir, b)));
+}
+
+/** A directory entry's kind, following symbolic links (a dangling link is neither). */
+async function entryKind(p: string, e: Dirent): Promise<'dir' | 'file' | 'other'> {
+  if (e.isDirectory()) return 'dir';
+  if (e.isFile()) return 'file';
+  if (!e.isSymbolicLink()) return 'other';
+  const st = await fs.stat(p).catch(() => null);
+  return st?.isDirectory() ? 'dir' : st?.isFile() ? 'file' : 'other';
 }
 
 function stemId(root: string, file: string): string {
@@ -67,7 +82,9 @@ export async function imageFolder(root: string): Promise<Manifest> {
   } catch (err) {
     throw new DiloInputError(root, `not a readable dataset folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
   }
-  const classes = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(stableCompare);
+  const classes: string[] = [];
+  for (const e of entries) if (!e.name.startsWith('.') && (await entryKind(path.join(root, e.name), e)) === 'dir') classes.push(e.name);
+  classes.sort(stableCompare);
   if (classes.length === 0) throw new DiloInputError(root, 'no class sub-folders (expected root/<class>/<image>)');
   const samples: Sample[] = [];
   for (let c = 0; c < classes.length; c++) {
