@@ -72,6 +72,9 @@ test('a run killed mid-way and resumed ends with the same weights as an uninterr
 
   const metrics = (await fs.readFile(path.join(killedRun, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
   expect(metrics.filter((m) => m.event === 'resume')).toHaveLength(1);
+  // the step computed before the kill and again after it (7) is logged once: steps 1..10 in order
+  expect(metrics.filter((m) => m.event === 'step').map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  expect(metrics.find((m) => m.event === 'resume').droppedLines).toBe(1);
   expect(metrics.filter((m) => m.event === 'step').every((m) => Number.isFinite(m.loss) && m.lr > 0 && m.imgPerSec > 0)).toBe(true);
 }, 120000);
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { DiloInputError, JsonlLog, Progress, Rng, type RngState, writeFileAtomic } from '@dilo/core';
 import { Moco, type MocoMethod, defaultKeyBnGroups, mocoDefaults } from './moco';
 import type { ResNetArch } from './resnet';
@@ -193,8 +193,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   }
   const resumedFrom = resumed ? step : null;
   await writeFileAtomic(path.join(opts.out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
-  const log = new JsonlLog(path.join(opts.out, 'metrics.jsonl'));
-  log.write(resumed ? 'resume' : 'start', { step, total, config: cfg });
+  const metricsFile = path.join(opts.out, 'metrics.jsonl');
+  const dropped = resumed ? await truncateMetrics(metricsFile, step) : null;
+  const log = new JsonlLog(metricsFile);
+  log.write(resumed ? 'resume' : 'start', { step, total, config: cfg, ...(dropped ? { droppedLines: dropped } : {}) });
 
   const save = async () => {
     const state: RunState = { config: cfg, step, shuffleRng: moco.shuffleRng.getState(), queuePtr: moco.queue.ptr, loss: lastLoss };
@@ -250,6 +252,25 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   log.write('end', { ...result });
   moco.dispose();
   return result;
+}
+
+/**
+ * On resume, metrics.jsonl keeps what happened up to the checkpoint: the step lines after it
+ * (computed again now) and a line cut short by the kill are dropped, so every step appears once.
+ */
+async function truncateMetrics(file: string, step: number): Promise<number> {
+  if (!existsSync(file)) return 0;
+  const lines = (await fs.readFile(file, 'utf8')).split('\n').filter((l) => l.length > 0);
+  const keep = lines.filter((l) => {
+    try {
+      const e = JSON.parse(l) as { event?: string; step?: number };
+      return !((e.event === 'step' || e.event === 'checkpoint') && (e.step ?? 0) > step);
+    } catch {
+      return false;
+    }
+  });
+  if (keep.length !== lines.length) await writeFileAtomic(file, keep.map((l) => l + '\n').join(''));
+  return lines.length - keep.length;
 }
 
 async function builtinSource(cfg: PretrainConfig): Promise<ViewBatchSource> {
