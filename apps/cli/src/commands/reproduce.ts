@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { printJsonResult, findWorkspaceRoot, writeFileAtomic, DiloUsageError } from '@dilo/core';
 import { evaluateRun, type EvalRunSummary } from '../pipeline/demo';
@@ -66,7 +66,8 @@ const tableCommand: CommandModule<object, TableArgs> = {
     const groups = new Map<string, EvalRunSummary[]>();
     const missing: string[] = [];
     for (const name of existsSync(dir) ? readdirSync(dir).sort() : []) {
-      if (name === 'maps') continue;
+      // maps/, testmaps/ and table.json are the grid's own, not runs
+      if (name === 'maps' || name === 'testmaps' || !statSync(path.join(dir, name)).isDirectory()) continue;
       const f = path.join(dir, name, 'eval', 'summary.json');
       if (!existsSync(f)) { missing.push(name); continue; }
       const key = name.replace(/-s\d+$/, '');
