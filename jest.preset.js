@@ -12,7 +12,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   // generous: hooks share it, and CI runs two projects at once on 2 cores
   testTimeout: 180000,
-  // the default reporter, plus every failure repeated at the end (see tools/run-tests.js)
+  // one tensor thread unless DILO_THREADS says otherwise (see the file)
   setupFiles: [path.join(root, 'tools/jest/setup-env.js')],
+  // the default reporter, plus every failure repeated at the end (see tools/run-tests.js)
   reporters: ['default', path.join(root, 'tools/jest/failure-summary.js')],
 };

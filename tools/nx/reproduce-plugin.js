@@ -48,28 +48,21 @@ function gridTargets(name, grid) {
   const base = ['production', '^production'];
   const dataDep = grid.dataset.synth ? ['synth'] : [];
   const targets = {};
-  for (const [method, params] of Object.entries(grid.saliency)) {
-    targets[`repro.${name}.maps.${method}`] = {
-      executor: 'nx:run-commands',
-      cache: true,
-      dependsOn: ['build', ...dataDep],
-      inputs: [...base, fingerprint],
-      outputs: [`{workspaceRoot}/${root}/maps/${method}`],
-      options: { cwd: '{workspaceRoot}', command: `${CLI} saliency --method ${method} --params '${JSON.stringify(params)}' --images ${train} --out ${root}/maps/${method} --cache ${root}/maps/.cache-${method} --json` },
-    };
-  }
+  // one cached saliency task: the maps of a folder of images
+  const saliencyTask = (images, method, params, out) => ({
+    executor: 'nx:run-commands',
+    cache: true,
+    dependsOn: ['build', ...dataDep],
+    inputs: [...base, fingerprint],
+    outputs: [`{workspaceRoot}/${out}`],
+    options: { cwd: '{workspaceRoot}', command: `${CLI} saliency --method ${method} --params '${JSON.stringify(params)}' --images ${images} --out ${out} --cache ${path.dirname(out)}/.cache-${method} --json` },
+  });
+  for (const [method, params] of Object.entries(grid.saliency)) targets[`repro.${name}.maps.${method}`] = saliencyTask(train, method, params, `${root}/maps/${method}`);
   // datasets without ground-truth masks: the test images' foreground comes from dilo's own saliency
   const testMaps = grid.dataset.testMasks ? { method: grid.dataset.testMasks, dir: `${root}/testmaps/${grid.dataset.testMasks}` } : null;
   if (testMaps) {
     if (!grid.saliency[testMaps.method]) throw new Error(`grid ${name}: dataset.testMasks '${testMaps.method}' is not one of its saliency methods`);
-    targets[`repro.${name}.testmaps.${testMaps.method}`] = {
-      executor: 'nx:run-commands',
-      cache: true,
-      dependsOn: ['build', ...dataDep],
-      inputs: [...base, fingerprint],
-      outputs: [`{workspaceRoot}/${testMaps.dir}`],
-      options: { cwd: '{workspaceRoot}', command: `${CLI} saliency --method ${testMaps.method} --params '${JSON.stringify(grid.saliency[testMaps.method])}' --images ${path.join(data, grid.dataset.test || 'val')} --out ${testMaps.dir} --cache ${root}/testmaps/.cache-${testMaps.method} --json` },
-    };
+    targets[`repro.${name}.testmaps.${testMaps.method}`] = saliencyTask(path.join(data, grid.dataset.test || 'val'), testMaps.method, grid.saliency[testMaps.method], testMaps.dir);
   }
   const evals = [];
   for (const c of configs(grid)) {
