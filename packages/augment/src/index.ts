@@ -14,4 +14,5 @@ export * from './transforms/copy-paste';
 export * from './transforms/normalize';
 export * from './fast-decode';
 export * from './preview';
+export { nativeViewKernels, viewKernelKind, type ViewKernels } from './native';
 export { augmentCommand } from './cli/augment-command';

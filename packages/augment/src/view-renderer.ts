@@ -6,6 +6,7 @@ import { checkMapSize, compositeGrey, compositeImage, pasteAlpha, removeForegrou
 import { applyColourOps, applyGrayscale, applyJitter, GRAYSCALE } from './transforms/color-jitter';
 import { gaussianBlur } from './transforms/box-blur';
 import { normalizeChw, type NormalizeTarget } from './transforms/normalize';
+import { NATIVE_BLUR_OP, nativeViewKernels, type ViewKernels } from './native';
 
 /** A decoded training sample: its image, its optional saliency map, and their files for errors. */
 export interface DecodedSample {
@@ -31,7 +32,9 @@ function coverWindow(tw: number, th: number, w: number, h: number, u: number, v:
 
 /**
  * Turns (sample, plan) into a normalised view. Holds its scratch buffers, so one renderer per
- * thread renders any number of views without allocating; not re-entrant.
+ * thread renders any number of views without allocating; not re-entrant. `render` and the paste
+ * run on the compiled kernels when they load (see native.ts), else on the TypeScript transforms;
+ * both give the same views to float rounding (tested).
  */
 export class ViewRenderer {
   private readonly comp = new Scratch();
@@ -41,7 +44,14 @@ export class ViewRenderer {
   private readonly tmp = new Scratch();
   private readonly view = new Scratch();
 
-  constructor(readonly cfg: AugmentConfig) {}
+  private readonly box = new Float64Array(4);
+  private readonly params = new Float64Array(12);
+
+  /** `kernels`: the compiled kernels to use, null for the TypeScript ones (default: whatever loads) */
+  constructor(
+    readonly cfg: AugmentConfig,
+    readonly kernels: ViewKernels | null = nativeViewKernels(),
+  ) {}
 
   /**
    * The full-resolution source of the crop: the image itself, or its copy-paste composite
@@ -56,11 +66,16 @@ export class ViewRenderer {
     const W = image.width;
     const H = image.height;
     const nPix = W * H;
-    const alpha = pasteAlpha(map, plan.paste.blurMap ? paste.blurRadius : null, this.alpha.get(nPix), this.tmp);
+    const k = this.kernels;
+    const blurRadius = plan.paste.blurMap ? paste.blurRadius : null;
+    let alpha: Float32Array;
+    if (k) k.pasteAlpha(map.data, W, H, blurRadius ?? 0, (alpha = this.alpha.get(nPix)));
+    else alpha = pasteAlpha(map, blurRadius, this.alpha.get(nPix), this.tmp);
     const out = this.comp.get(nPix * 3);
     const bgPlan = plan.paste.background;
     if (bgPlan.kind === 'grey') {
-      compositeGrey(image, alpha, bgPlan.level, out);
+      if (k) k.composite(image.data, alpha, bgPlan.level, out);
+      else compositeGrey(image, alpha, bgPlan.level, out);
       return out;
     }
     if (!bgPixels || bgPixels.kind !== bgPlan.kind) throw new Error(`background pixels for a '${bgPlan.kind}' paste were not provided`);
@@ -78,7 +93,8 @@ export class ViewRenderer {
       for (let q = 0; q < nPix; q++) a2[q] *= 1 / 255;
       removeForeground(bg, a2, nPix);
     }
-    compositeImage(image, alpha, bg, out);
+    if (k) k.composite(image.data, alpha, bg, out);
+    else compositeImage(image, alpha, bg, out);
     return out;
   }
 
@@ -107,6 +123,10 @@ export class ViewRenderer {
    */
   render(sample: DecodedSample, plan: ViewPlan, bgPixels: BackgroundPixels | null, out: Float32Array, offset: number): void {
     const src = this.pasteSource(sample, plan, bgPixels);
+    if (this.kernels) {
+      this.renderNative(this.kernels, src, sample, plan, out, offset);
+      return;
+    }
     const S = this.cfg.size;
     const nPix = S * S;
     const view = this.view.get(nPix * 3).subarray(0, nPix * 3);
@@ -134,5 +154,32 @@ export class ViewRenderer {
       if (step === 'blur') gaussianBlur(view, S, S, 3, plan.blurSigma as number, this.tmp, undefined, t);
       else applyColourOps(view, S, S, step, plan.jitter, t);
     });
+  }
+
+  /** render() in one call to the compiled kernels: the steps become an op list. */
+  private renderNative(k: ViewKernels, src: Uint8Array | Float32Array, sample: DecodedSample, plan: ViewPlan, out: Float32Array, offset: number): void {
+    const ops: number[] = [];
+    for (const step of this.cfg.steps) {
+      if (step === 'colorJitter' && plan.jitter) ops.push(...plan.jitter.order);
+      else if (step === 'grayscale' && plan.grayscale) ops.push(GRAYSCALE);
+      else if (step === 'blur' && plan.blurSigma !== null) ops.push(NATIVE_BLUR_OP);
+    }
+    const { box, params: p } = this;
+    box[0] = plan.crop.i;
+    box[1] = plan.crop.j;
+    box[2] = plan.crop.h;
+    box[3] = plan.crop.w;
+    const j = plan.jitter;
+    p[0] = j ? j.brightness : 1;
+    p[1] = j ? j.contrast : 1;
+    p[2] = j ? j.saturation : 1;
+    p[3] = j ? j.hue : 0;
+    p[4] = plan.blurSigma ?? 0;
+    p[5] = plan.flip ? 1 : 0;
+    for (let c = 0; c < 3; c++) {
+      p[6 + c] = this.cfg.mean[c];
+      p[9 + c] = this.cfg.std[c];
+    }
+    k.renderView(src, sample.image.width, sample.image.height, box, this.cfg.size, Int32Array.from(ops), p, out, offset);
   }
 }
