@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { loadOptionalAddon } from '@dilo/core';
 
 /**
  * The compiled view kernels (native/view_kernels.cc, built at install by scripts/build.js): the
@@ -24,29 +24,16 @@ export interface ViewKernels {
 /** Op ids of renderView (the colour ids match color-jitter.ts: BRIGHTNESS..GRAYSCALE). */
 export const NATIVE_BLUR_OP = 5;
 
-let loaded: { kernels: ViewKernels | null; reason: string } | null = null;
+let loaded: ViewKernels | null | undefined;
 
-/** node-gyp's output, from src/ (tests) or dist/ (built). */
-function addonPath(): string {
-  return path.join(__dirname, '..', 'build', 'Release', 'dilo_augment.node');
-}
-
-/** The native kernels, or null (with the reason) when they are off or cannot load. */
+/** The native kernels, or null when they are off (DILO_AUGMENT_NATIVE=0) or cannot load. */
 export function nativeViewKernels(): ViewKernels | null {
-  if (!loaded) {
-    const file = addonPath();
-    if (process.env.DILO_AUGMENT_NATIVE === '0') loaded = { kernels: null, reason: 'DILO_AUGMENT_NATIVE=0' };
-    else if (!fs.existsSync(file)) loaded = { kernels: null, reason: `${file} does not exist (rebuild with \`pnpm nx run augment:build-native\`)` };
-    else {
-      try {
-        loaded = { kernels: require(file) as ViewKernels, reason: 'loaded' };
-      } catch (err) {
-        loaded = { kernels: null, reason: `${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
-      }
-    }
-    if (!loaded.kernels && process.env.DILO_AUGMENT_NATIVE !== '0') process.stderr.write(`@dilo/augment: native view kernels unavailable, using the TypeScript kernels: ${loaded.reason}\n`);
+  if (loaded === undefined) {
+    // node-gyp's output, from src/ (tests) or dist/ (built)
+    const file = path.join(__dirname, '..', 'build', 'Release', 'dilo_augment.node');
+    loaded = loadOptionalAddon<ViewKernels>(file, { label: '@dilo/augment', disableEnv: 'DILO_AUGMENT_NATIVE', rebuild: 'pnpm nx run augment:build-native' }).addon;
   }
-  return loaded.kernels;
+  return loaded;
 }
 
 /** Which kernels the view pipeline runs: 'native' or 'typescript'. */

@@ -12,3 +12,4 @@ export * from './synth/shapes';
 export * from './synth/backgrounds';
 export * from './synth/generate';
 export * from './wasm-threads';
+export * from './native-addon';
