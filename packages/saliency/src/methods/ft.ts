@@ -1,6 +1,7 @@
 import type { GrayImage, RgbImage } from '@dilo/core';
 import { rgbToLab } from '../util/color';
 import { toUint8 } from '../util/map';
+import { nativeSaliencyKernels } from '../native';
 
 /**
  * Frequency-tuned saliency (Achanta et al., CVPR 2009): the Euclidean distance in Lab between the
@@ -10,6 +11,12 @@ export function ft(img: RgbImage): GrayImage {
   const { width: w, height: h } = img;
   const n = w * h;
   const lab = rgbToLab(img);
+  const k = nativeSaliencyKernels();
+  if (k) {
+    const sal = new Float32Array(n);
+    k.ftSaliency(lab, w, h, sal);
+    return toUint8(sal, w, h);
+  }
   let m0 = 0;
   let m1 = 0;
   let m2 = 0;

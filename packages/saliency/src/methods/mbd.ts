@@ -1,6 +1,7 @@
 import type { GrayImage, RgbImage } from '@dilo/core';
 import { rgbToLab } from '../util/color';
 import { resizeArea, upscaleToUint8 } from '../util/resize';
+import { nativeSaliencyKernels } from '../native';
 
 /**
  * Minimum barrier distance saliency (Zhang et al., "Minimum Barrier Salient Object Detection at
@@ -24,6 +25,12 @@ export const MBD_DEFAULTS = { maxSide: 300, passes: 3, centreBias: true, contras
 /** FastMBD on one channel: D(x) = min over raster neighbours y of max(U(y), I(x)) - min(L(y), I(x)). */
 export function fastMbd(img: Float32Array, w: number, h: number, passes: number): Float32Array {
   const n = w * h;
+  const k = nativeSaliencyKernels();
+  if (k) {
+    const out = new Float32Array(n);
+    k.fastMbd(img, w, h, passes, out);
+    return out;
+  }
   const D = new Float32Array(n).fill(3.4e38);
   const U = Float32Array.from(img);
   const L = Float32Array.from(img);

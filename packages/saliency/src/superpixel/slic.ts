@@ -1,5 +1,6 @@
 import type { RgbImage } from '@dilo/core';
 import { rgbToLab } from '../util/color';
+import { nativeSaliencyKernels } from '../native';
 
 export interface SlicOptions {
   /** target superpixel area in pixels (default 600, as the RBD/GS reference code uses); ignored when `superpixels` is set */
@@ -108,8 +109,10 @@ export function slic(img: RgbImage, opts: SlicOptions = {}): SlicResult {
   const sumx = new Float64Array(ns);
   const sumy = new Float64Array(ns);
   const cnt = new Float64Array(ns);
+  const kernels = nativeSaliencyKernels();
   for (let it = 0; it < iterations; it++) {
-    assign(L, A, B, w, h, sl, sa, sb, sx, sy, offset, invwt, labels, dist);
+    if (kernels) kernels.slicAssign(L, A, B, w, h, sl, sa, sb, sx, sy, offset, invwt, labels, dist);
+    else assign(L, A, B, w, h, sl, sa, sb, sx, sy, offset, invwt, labels, dist);
     suml.fill(0);
     suma.fill(0);
     sumb.fill(0);

@@ -1,4 +1,5 @@
 import type { RgbImage } from '@dilo/core';
+import { nativeSaliencyKernels } from '../native';
 
 /**
  * sRGB (D65) to CIE L*a*b*, the conversion of Achanta's SLIC code and of colorspace.m used by the
@@ -33,8 +34,14 @@ const F_TABLE = (() => {
   return t;
 })();
 
+// multiplications by reciprocals rather than divisions: the native kernel mirrors this exactly,
+// and divisions were most of its per-pixel time
+const F_SCALE = F_STEPS / F_MAX;
+const INV_XR = 1 / XR;
+const INV_ZR = 1 / ZR;
+
 function fFast(t: number): number {
-  const u = (t * F_STEPS) / F_MAX;
+  const u = t * F_SCALE;
   if (!(u >= 0 && u < F_STEPS)) return f(t);
   const i = u | 0;
   const r = u - i;
@@ -58,6 +65,11 @@ function linearToLab(r: number, g: number, b: number, out: Float32Array | Float6
 export function rgbToLab(img: RgbImage, out = new Float32Array(img.width * img.height * 3)): Float32Array {
   const d = img.data;
   const n = img.width * img.height;
+  const k = nativeSaliencyKernels();
+  if (k) {
+    k.rgbToLab(d, n, out, SRGB_TO_LINEAR, F_TABLE, F_STEPS, F_MAX);
+    return out;
+  }
   let lastKey = -1;
   for (let i = 0, o = 0; i < n; i++, o += 3) {
     const key = (d[o] << 16) | (d[o + 1] << 8) | d[o + 2];
@@ -71,9 +83,9 @@ export function rgbToLab(img: RgbImage, out = new Float32Array(img.width * img.h
     const r = SRGB_TO_LINEAR[d[o]];
     const g = SRGB_TO_LINEAR[d[o + 1]];
     const b = SRGB_TO_LINEAR[d[o + 2]];
-    const fx = fFast((r * 0.4124564 + g * 0.3575761 + b * 0.1804375) / XR);
+    const fx = fFast((r * 0.4124564 + g * 0.3575761 + b * 0.1804375) * INV_XR);
     const fy = fFast(r * 0.2126729 + g * 0.7151522 + b * 0.072175);
-    const fz = fFast((r * 0.0193339 + g * 0.119192 + b * 0.9503041) / ZR);
+    const fz = fFast((r * 0.0193339 + g * 0.119192 + b * 0.9503041) * INV_ZR);
     out[o] = 116 * fy - 16;
     out[o + 1] = 500 * (fx - fy);
     out[o + 2] = 200 * (fy - fz);

@@ -1,8 +1,15 @@
 import type { GrayImage } from '@dilo/core';
+import { nativeSaliencyKernels } from '../native';
 
 /** Min-max normalise values to 0-255 (all equal: all 0), rounded like MATLAB's im2uint8. */
 export function toUint8(values: ArrayLike<number>, width: number, height: number): GrayImage {
   const n = width * height;
+  const k = nativeSaliencyKernels();
+  if (k && values instanceof Float32Array) {
+    const data = new Uint8Array(n);
+    k.toUint8(values, n, data);
+    return { width, height, data };
+  }
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < n; i++) {

@@ -3,6 +3,8 @@
  * because the estimators work on float maps and call it synchronously in hot loops.
  */
 
+import { nativeSaliencyKernels } from '../native';
+
 /** Source spans and weights of an area-average reduction of n samples to m (m < n). */
 function areaTaps(n: number, m: number): { start: Int32Array; count: Int32Array; weights: Float32Array; stride: number } {
   const scale = n / m;
@@ -25,6 +27,12 @@ function areaTaps(n: number, m: number): { start: Int32Array; count: Int32Array;
 /** Area-average downscale (or bilinear when upscaling) of an interleaved float image to dw x dh; separable, rows then columns. */
 export function resizeArea(src: Float32Array, w: number, h: number, ch: number, dw: number, dh: number): Float32Array {
   if (dw >= w || dh >= h) return resizeBilinear(src, w, h, ch, dw, dh);
+  const k = nativeSaliencyKernels();
+  if (k) {
+    const out = new Float32Array(dw * dh * ch);
+    k.resizeAreaDown(src, w, h, ch, dw, dh, out);
+    return out;
+  }
   const tx = areaTaps(w, dw);
   const ty = areaTaps(h, dh);
   // horizontal: h rows of dw
@@ -63,6 +71,11 @@ export function resizeArea(src: Float32Array, w: number, h: number, ch: number, 
 /** Bilinear resize with pixel-centre alignment (as OpenCV / MATLAB imresize without antialiasing). */
 export function resizeBilinear(src: Float32Array, w: number, h: number, ch: number, dw: number, dh: number): Float32Array {
   const out = new Float32Array(dw * dh * ch);
+  const k = nativeSaliencyKernels();
+  if (k) {
+    k.resizeBilinear(src, w, h, ch, dw, dh, out);
+    return out;
+  }
   const sx = w / dw;
   const sy = h / dh;
   const x0s = new Int32Array(dw);
@@ -177,6 +190,12 @@ export function upscaleToUint8(src: Float32Array, w: number, h: number, dw: numb
 
 /** Grey (Rec. 601 weights, MATLAB rgb2gray) of an RGB image binned into an sw x sh grid by box averaging (sw <= width, sh <= height). */
 export function greyBinned(data: Uint8Array, w: number, h: number, sw: number, sh: number): Float32Array {
+  const k = nativeSaliencyKernels();
+  if (k) {
+    const binned = new Float32Array(sw * sh);
+    k.greyBinned(data, w, h, sw, sh, binned);
+    return binned;
+  }
   const xbin = new Int32Array(w);
   for (let x = 0; x < w; x++) xbin[x] = Math.min(sw - 1, Math.floor((x * sw) / w));
   const acc = new Float64Array(sw * sh);
