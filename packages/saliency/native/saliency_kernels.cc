@@ -179,12 +179,8 @@ Napi::Value FtSaliency(const Napi::CallbackInfo& info) {
 }
 
 // ---- methods/mbd.ts fastMbd ---------------------------------------------------------------------
-/** fastMbd(img Float32Array, w, h, passes, D Float32Array out) */
-Napi::Value FastMbd(const Napi::CallbackInfo& info) {
-  const int w = I(info, 1), h = I(info, 2), passes = I(info, 3);
+void fastMbd(const float* img, int w, int h, int passes, float* Dm) {
   const size_t n = static_cast<size_t>(w) * h;
-  const float* img = F32(0, "fastMbd img", n);
-  float* Dm = F32(4, "fastMbd D", n);
   std::vector<float> U(img, img + n), Lo(img, img + n);
   std::fill(Dm, Dm + n, 3.4e38f);
   for (int x = 0; x < w; x++) Dm[x] = Dm[static_cast<size_t>(h - 1) * w + x] = 0;
@@ -219,6 +215,13 @@ Napi::Value FastMbd(const Napi::CallbackInfo& info) {
       }
     }
   }
+}
+
+/** fastMbd(img Float32Array, w, h, passes, D Float32Array out) */
+Napi::Value FastMbd(const Napi::CallbackInfo& info) {
+  const int w = I(info, 1), h = I(info, 2), passes = I(info, 3);
+  const size_t n = static_cast<size_t>(w) * h;
+  fastMbd(F32(0, "fastMbd img", n), w, h, passes, F32(4, "fastMbd D", n));
   return info.Env().Undefined();
 }
 
@@ -250,12 +253,8 @@ DILO_HOT void rowAccumulate(float* out, const float* in, double wk, size_t len) 
   for (size_t j = 0; j < len; j++) out[j] = static_cast<float>(out[j] + in[j] * wk);
 }
 
-/** resizeAreaDown(src, w, h, ch, dw, dh, out): area-average downscale (dw < w and dh < h) */
-Napi::Value ResizeAreaDown(const Napi::CallbackInfo& info) {
-  const int w = I(info, 1), h = I(info, 2), ch = I(info, 3), dw = I(info, 4), dh = I(info, 5);
-  if (!(dw < w && dh < h)) throw Napi::RangeError::New(info.Env(), "resizeAreaDown: only downscaling");
-  const float* src = F32(0, "resizeAreaDown src", static_cast<size_t>(w) * h * ch);
-  float* out = F32(6, "resizeAreaDown out", static_cast<size_t>(dw) * dh * ch);
+template <typename T>
+void areaDown(const T* src, int w, int h, int ch, int dw, int dh, float* out) {
   const Taps tx = areaTaps(w, dw), ty = areaTaps(h, dh);
   std::vector<float> tmp(static_cast<size_t>(h) * dw * ch);
   for (int y = 0; y < h; y++) {
@@ -276,14 +275,24 @@ Napi::Value ResizeAreaDown(const Napi::CallbackInfo& info) {
     for (int k = 0; k < ty.count[y]; k++)
       rowAccumulate(out + y * rowLen, tmp.data() + static_cast<size_t>(ty.start[y] + k) * rowLen, ty.w[static_cast<size_t>(y) * ty.stride + k], rowLen);
   }
+}
+
+/** resizeAreaDown(src Float32Array | Uint8Array, w, h, ch, dw, dh, out): area-average downscale (dw < w and dh < h) */
+Napi::Value ResizeAreaDown(const Napi::CallbackInfo& info) {
+  const int w = I(info, 1), h = I(info, 2), ch = I(info, 3), dw = I(info, 4), dh = I(info, 5);
+  if (!(dw < w && dh < h)) throw Napi::RangeError::New(info.Env(), "resizeAreaDown: only downscaling");
+  const size_t n = static_cast<size_t>(w) * h * ch;
+  float* out = F32(6, "resizeAreaDown out", static_cast<size_t>(dw) * dh * ch);
+  if (info[0].IsTypedArray() && info[0].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array)
+    areaDown(U8(0, "resizeAreaDown src", n), w, h, ch, dw, dh, out);
+  else
+    areaDown(F32(0, "resizeAreaDown src", n), w, h, ch, dw, dh, out);
   return info.Env().Undefined();
 }
 
-/** resizeBilinear(src, w, h, ch, dw, dh, out): pixel-centre aligned bilinear */
-Napi::Value ResizeBilinear(const Napi::CallbackInfo& info) {
-  const int w = I(info, 1), h = I(info, 2), ch = I(info, 3), dw = I(info, 4), dh = I(info, 5);
-  const float* src = F32(0, "resizeBilinear src", static_cast<size_t>(w) * h * ch);
-  float* out = F32(6, "resizeBilinear out", static_cast<size_t>(dw) * dh * ch);
+// pixel-centre aligned bilinear; store(o, value) receives each output value as a double
+template <typename Store>
+void bilinear(const float* src, int w, int h, int ch, int dw, int dh, Store store) {
   const double sx = static_cast<double>(w) / dw, sy = static_cast<double>(h) / dh;
   std::vector<int> x0s(dw), x1s(dw);
   std::vector<float> fxs(dw);
@@ -306,9 +315,72 @@ Napi::Value ResizeBilinear(const Napi::CallbackInfo& info) {
       for (int k = 0; k < ch; k++) {
         const double top = src[a + k] + (static_cast<double>(src[b + k]) - src[a + k]) * tx;
         const double bot = src[c + k] + (static_cast<double>(src[d + k]) - src[c + k]) * tx;
-        out[o + k] = static_cast<float>(top + (bot - top) * ty);
+        store(o + k, top + (bot - top) * ty);
       }
     }
+  }
+}
+
+/** resizeBilinear(src, w, h, ch, dw, dh, out) */
+Napi::Value ResizeBilinear(const Napi::CallbackInfo& info) {
+  const int w = I(info, 1), h = I(info, 2), ch = I(info, 3), dw = I(info, 4), dh = I(info, 5);
+  const float* src = F32(0, "resizeBilinear src", static_cast<size_t>(w) * h * ch);
+  float* out = F32(6, "resizeBilinear out", static_cast<size_t>(dw) * dh * ch);
+  bilinear(src, w, h, ch, dw, dh, [out](size_t o, double v) { out[o] = static_cast<float>(v); });
+  return info.Env().Undefined();
+}
+
+/** upscaleToUint8(src Float32Array, w, h, dw, dh, out Uint8Array): min-max to 0-255, bilinear, truncated (util/resize.ts) */
+Napi::Value UpscaleToUint8(const Napi::CallbackInfo& info) {
+  const int w = I(info, 1), h = I(info, 2), dw = I(info, 3), dh = I(info, 4);
+  const size_t n = static_cast<size_t>(w) * h;
+  const float* src = F32(0, "upscaleToUint8 src", n);
+  uint8_t* out = U8(5, "upscaleToUint8 out", static_cast<size_t>(dw) * dh);
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    if (src[i] < lo) lo = src[i];
+    if (src[i] > hi) hi = src[i];
+  }
+  std::fill(out, out + static_cast<size_t>(dw) * dh, 0);
+  if (!(hi > lo)) return info.Env().Undefined();
+  const double s = 255 / (hi - lo);
+  std::vector<float> norm(n);
+  for (size_t i = 0; i < n; i++) norm[i] = static_cast<float>((src[i] - lo) * s + 0.5);
+  bilinear(norm.data(), w, h, 1, dw, dh, [out](size_t o, double v) { out[o] = static_cast<uint8_t>(static_cast<int>(static_cast<float>(v))); });
+  return info.Env().Undefined();
+}
+
+// ---- methods/mbd.ts: FastMBD of each Lab channel, summed, normalised, centre bias ---------------
+/** mbdCombine(lab Float32Array interleaved, w, h, passes, centreBias 0/1, sal Float32Array out) */
+Napi::Value MbdCombine(const Napi::CallbackInfo& info) {
+  const int w = I(info, 1), h = I(info, 2), passes = I(info, 3);
+  const bool centre = info[4].As<Napi::Number>().Int32Value() != 0;
+  const size_t n = static_cast<size_t>(w) * h;
+  const float* lab = F32(0, "mbdCombine lab", 3 * n);
+  float* sal = F32(5, "mbdCombine sal", n);
+  std::fill(sal, sal + n, 0.f);
+  std::vector<float> chan(n), d(n);
+  for (int c = 0; c < 3; c++) {
+    for (size_t i = 0; i < n; i++) chan[i] = lab[3 * i + c];
+    fastMbd(chan.data(), w, h, passes, d.data());
+    for (size_t i = 0; i < n; i++) sal[i] = static_cast<float>(static_cast<double>(sal[i]) + d[i]);
+  }
+  auto normalise = [&]() {
+    double hi = 0;
+    for (size_t i = 0; i < n; i++) if (sal[i] > hi) hi = sal[i];
+    if (hi > 0) for (size_t i = 0; i < n; i++) sal[i] = static_cast<float>(sal[i] / hi);
+  };
+  normalise();
+  if (centre) {
+    const double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+    double r = std::sqrt(cx * cx + cy * cy);
+    if (r == 0) r = 1;
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) {
+        const size_t i = static_cast<size_t>(y) * w + x;
+        sal[i] = static_cast<float>(sal[i] * (1 - std::sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy)) / r));
+      }
+    normalise();
   }
   return info.Env().Undefined();
 }
@@ -361,6 +433,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fastMbd", Napi::Function::New(env, FastMbd));
   exports.Set("resizeAreaDown", Napi::Function::New(env, ResizeAreaDown));
   exports.Set("resizeBilinear", Napi::Function::New(env, ResizeBilinear));
+  exports.Set("upscaleToUint8", Napi::Function::New(env, UpscaleToUint8));
+  exports.Set("mbdCombine", Napi::Function::New(env, MbdCombine));
   exports.Set("greyBinned", Napi::Function::New(env, GreyBinned));
   return exports;
 }

@@ -5,7 +5,7 @@ import { createEstimator, METHOD_NAMES, type MethodName } from './registry';
 import { syntheticScene } from './testing/synthetic';
 import { rgbToLab } from './util/color';
 import { slic } from './superpixel/slic';
-import { greyBinned, resizeArea, resizeBilinear } from './util/resize';
+import { greyBinned, resizeArea, resizeBilinear, upscaleToUint8 } from './util/resize';
 import { fastMbd } from './methods/mbd';
 import { toUint8 } from './util/map';
 
@@ -80,6 +80,10 @@ describe('native saliency kernels give the same bits as the TypeScript', () => {
       expect(same(d, dRef)).toBe(true);
       const [u, uRef] = both(() => toUint8(d, w, h).data);
       expect(same(u, uRef)).toBe(true);
+      const [v, vRef] = both(() => upscaleToUint8(d, w, h, 2 * w + 3, h + 7));
+      expect(same(v, vRef)).toBe(true);
+      const [a8, a8Ref] = both(() => resizeArea(img.data, w, h, 3, Math.floor(w / 2), Math.floor(h / 3)));
+      expect(same(a8, a8Ref)).toBe(true);
     }
   });
 

@@ -17,7 +17,9 @@ export interface SaliencyKernels {
   ): void;
   ftSaliency(lab: Float32Array, w: number, h: number, sal: Float32Array): void;
   fastMbd(img: Float32Array, w: number, h: number, passes: number, D: Float32Array): void;
-  resizeAreaDown(src: Float32Array, w: number, h: number, ch: number, dw: number, dh: number, out: Float32Array): void;
+  upscaleToUint8(src: Float32Array, w: number, h: number, dw: number, dh: number, out: Uint8Array): void;
+  mbdCombine(lab: Float32Array, w: number, h: number, passes: number, centreBias: number, sal: Float32Array): void;
+  resizeAreaDown(src: Float32Array | Uint8Array, w: number, h: number, ch: number, dw: number, dh: number, out: Float32Array): void;
   resizeBilinear(src: Float32Array, w: number, h: number, ch: number, dw: number, dh: number, out: Float32Array): void;
   toUint8(values: Float32Array, n: number, out: Uint8Array): void;
   greyBinned(rgb: Uint8Array, w: number, h: number, sw: number, sh: number, out: Float32Array): void;

@@ -77,6 +77,30 @@ export function fastMbd(img: Float32Array, w: number, h: number, passes: number)
   return D;
 }
 
+/** FastMBD of each Lab channel, summed, max-normalised, times the centre bias, max-normalised. */
+function combineChannels(lab: Float32Array, sw: number, sh: number, passes: number, centreBias: boolean, sal: Float32Array): void {
+  const n = sw * sh;
+  const chan = new Float32Array(n);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < n; i++) chan[i] = lab[3 * i + c];
+    const d = fastMbd(chan, sw, sh, passes);
+    for (let i = 0; i < n; i++) sal[i] += d[i];
+  }
+  let hi = 0;
+  for (let i = 0; i < n; i++) if (sal[i] > hi) hi = sal[i];
+  if (hi > 0) for (let i = 0; i < n; i++) sal[i] /= hi;
+  if (centreBias) {
+    // 1 at the centre, falling linearly to 0 at the corners (distance over half the diagonal)
+    const cx = (sw - 1) / 2;
+    const cy = (sh - 1) / 2;
+    const r = Math.sqrt(cx * cx + cy * cy) || 1;
+    for (let y = 0; y < sh; y++) for (let x = 0; x < sw; x++) sal[y * sw + x] *= 1 - Math.sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy)) / r;
+    hi = 0;
+    for (let i = 0; i < n; i++) if (sal[i] > hi) hi = sal[i];
+    if (hi > 0) for (let i = 0; i < n; i++) sal[i] /= hi;
+  }
+}
+
 export function mbd(img: RgbImage, params: MbdParams = {}): GrayImage {
   const p = { ...MBD_DEFAULTS, ...params };
   const { width: w, height: h } = img;
@@ -84,31 +108,15 @@ export function mbd(img: RgbImage, params: MbdParams = {}): GrayImage {
   const sw = Math.max(3, Math.round(w * scale));
   const sh = Math.max(3, Math.round(h * scale));
   // scale first, then convert the small image to Lab
-  const small = sw === w && sh === h ? img.data : resizeArea(Float32Array.from(img.data), w, h, 3, sw, sh);
+  const small = sw === w && sh === h ? img.data : resizeArea(img.data, w, h, 3, sw, sh);
   const small8 = new Uint8Array(small.length);
   for (let i = 0; i < small.length; i++) small8[i] = small[i] + 0.5;
   const lab = rgbToLab({ width: sw, height: sh, data: small8 });
   const n = sw * sh;
   const sal = new Float32Array(n);
-  const chan = new Float32Array(n);
-  for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < n; i++) chan[i] = lab[3 * i + c];
-    const d = fastMbd(chan, sw, sh, p.passes);
-    for (let i = 0; i < n; i++) sal[i] += d[i];
-  }
-  let hi = 0;
-  for (let i = 0; i < n; i++) if (sal[i] > hi) hi = sal[i];
-  if (hi > 0) for (let i = 0; i < n; i++) sal[i] /= hi;
-  if (p.centreBias) {
-    // 1 at the centre, falling linearly to 0 at the corners (distance over half the diagonal)
-    const cx = (sw - 1) / 2;
-    const cy = (sh - 1) / 2;
-    const r = Math.sqrt(cx * cx + cy * cy) || 1;
-    for (let y = 0; y < sh; y++) for (let x = 0; x < sw; x++) sal[y * sw + x] *= 1 - Math.sqrt((x - cx) ** 2 + (y - cy) ** 2) / r;
-    hi = 0;
-    for (let i = 0; i < n; i++) if (sal[i] > hi) hi = sal[i];
-    if (hi > 0) for (let i = 0; i < n; i++) sal[i] /= hi;
-  }
+  const k = nativeSaliencyKernels();
+  if (k) k.mbdCombine(lab, sw, sh, p.passes, p.centreBias ? 1 : 0, sal);
+  else combineChannels(lab, sw, sh, p.passes, p.centreBias, sal);
   if (p.contrast > 0) {
     // sigmoid around the map's mean: pushes background down and the object up
     let mean = 0;

@@ -25,8 +25,8 @@ function areaTaps(n: number, m: number): { start: Int32Array; count: Int32Array;
 }
 
 /** Area-average downscale (or bilinear when upscaling) of an interleaved float image to dw x dh; separable, rows then columns. */
-export function resizeArea(src: Float32Array, w: number, h: number, ch: number, dw: number, dh: number): Float32Array {
-  if (dw >= w || dh >= h) return resizeBilinear(src, w, h, ch, dw, dh);
+export function resizeArea(src: Float32Array | Uint8Array, w: number, h: number, ch: number, dw: number, dh: number): Float32Array {
+  if (dw >= w || dh >= h) return resizeBilinear(src instanceof Float32Array ? src : Float32Array.from(src), w, h, ch, dw, dh);
   const k = nativeSaliencyKernels();
   if (k) {
     const out = new Float32Array(dw * dh * ch);
@@ -172,6 +172,12 @@ export function gaussianKernel(size: number, sigma: number): Float32Array {
  * input's and normalising before or after interpolation is the same.
  */
 export function upscaleToUint8(src: Float32Array, w: number, h: number, dw: number, dh: number): Uint8Array {
+  const k = nativeSaliencyKernels();
+  if (k) {
+    const big = new Uint8Array(dw * dh);
+    k.upscaleToUint8(src, w, h, dw, dh, big);
+    return big;
+  }
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < w * h; i++) {
