@@ -1,8 +1,9 @@
 /**
  * `nx run saliency:bench`: quality (MAE, max-F, S, E) and speed (images per second, one core, whole
  * method including SLIC, decode excluded) of every estimator on SOD (300 images), with OpenCV's
- * saliency module and scikit-image SLIC timed side by side in the same run. Last stdout line: one
- * JSON object.
+ * saliency module and scikit-image SLIC timed side by side in the same run, and each method also
+ * timed on its TypeScript kernels (the fallback when the native addon is missing; same maps).
+ * SAL_BENCH_LIMIT=n uses the first n images. Last stdout line: one JSON object.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { decodeImage, decodeMask, imageMaskFolder, printJsonResult, sharedDataset, type GrayImage, type RgbImage } from '@dilo/core';
 import { evaluateFolders, ft, gs, mbd, mc, rbd, SaliencyEvaluator, slic, sr } from '../src/index';
+import { nativeSaliencyKernels, withTypeScriptKernels } from '../src/native';
 
 const METHODS: Record<string, (img: RgbImage) => GrayImage> = { rbd, gs, mc, mbd, ft, sr };
 
@@ -57,7 +59,18 @@ async function main(): Promise<void> {
       ev.add(map, masks[i]);
     }
     const s = ev.result();
-    methods[name] = { imagesPerSecond: +(images.length / seconds).toFixed(2), mae: r4(s.mae), maxF: r4(s.maxF), meanF: r4(s.meanF), adaptiveF: r4(s.adaptiveF), S: r4(s.S), E: r4(s.E) };
+    // the same method on the TypeScript kernels, speed only (the maps are the same bits: native.test.ts)
+    let tsSeconds = NaN;
+    if (nativeSaliencyKernels()) {
+      withTypeScriptKernels(() => images.slice(0, 3).forEach((im) => fn(im)));
+      t = process.hrtime.bigint();
+      withTypeScriptKernels(() => images.forEach((im) => fn(im)));
+      tsSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+    }
+    methods[name] = {
+      imagesPerSecond: +(images.length / seconds).toFixed(2),
+      typescriptImagesPerSecond: +(images.length / tsSeconds).toFixed(2),
+      mae: r4(s.mae), maxF: r4(s.maxF), meanF: r4(s.meanF), adaptiveF: r4(s.adaptiveF), S: r4(s.S), E: r4(s.E) };
     process.stderr.write(`  ${name.padEnd(4)} ${JSON.stringify(methods[name])}\n`);
   }
   for (const im of images.slice(0, 3)) slic(im);
@@ -95,6 +108,7 @@ async function main(): Promise<void> {
   printJsonResult({
     dataset: 'sod',
     n: images.length,
+    kernels: nativeSaliencyKernels() ? 'native' : 'typescript',
     machine: { cpu: cpus()[0]?.model, cpus: cpus().length, loadAverageStart: +load0.toFixed(2), loadAverageEnd: +loadavg()[0].toFixed(2) },
     decodeImagesPerSecond: +(images.length / decodeSeconds).toFixed(1),
     methods,

@@ -30,12 +30,14 @@ function opt(name: string): string | undefined {
 
 interface Measured {
   imgPerSec: number;
+  /** dilo only: which view kernels ran */
+  kernels?: string;
   /** images per CPU-second of the measuring process (all its threads) */
   imgPerCpuSec: number;
 }
 
-async function measure(cmd: string, args: string[]): Promise<Measured> {
-  const { stdout } = await run(cmd, args, { maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+async function measure(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Measured> {
+  const { stdout } = await run(cmd, args, { maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: '1', ...env } });
   const last = stdout.trim().split('\n').pop() as string;
   return JSON.parse(last) as Measured;
 }
@@ -75,20 +77,24 @@ async function main(): Promise<void> {
   const common = (workers: number): string[] => [list, '--workers', String(workers), '--epochs', epochs, '--size', '224', '--batch', String(BATCH), '--warmup', warmup];
   const nodeArgs = (workers: number): string[] => [path.join(__dirname, 'throughput.js'), ...common(workers)];
   const pyArgs = (workers: number): string[] => [path.join(pkg, 'bench', 'torchvision_bench.py'), ...common(workers)];
-  const best = { dilo1: 0, tv1: 0, diloAll: 0, tvAll: 0 };
-  const all: Record<string, number[]> = { dilo1: [], tv1: [], diloAll: [], tvAll: [] };
+  const best = { dilo1: 0, tv1: 0, diloAll: 0, tvAll: 0, diloTs1: 0 };
+  const all: Record<string, number[]> = { dilo1: [], tv1: [], diloAll: [], tvAll: [], diloTs1: [] };
+  let kernels = 'unknown';
   const cpu: Record<'dilo1' | 'tv1', number[]> = { dilo1: [], tv1: [] };
   for (let r = 0; r < rounds; r++) {
     // alternate who goes first, so slow drifts in machine load hit both sides alike
-    const steps: [keyof typeof best, string, string[]][] = [
-      ['dilo1', 'taskset', ['-c', '0', process.execPath, ...nodeArgs(0)]],
-      ['tv1', 'taskset', ['-c', '0', '/usr/bin/python3', ...pyArgs(0)]],
-      ['diloAll', process.execPath, nodeArgs(cores)],
-      ['tvAll', '/usr/bin/python3', pyArgs(cores)],
+    // diloTs1: dilo on its TypeScript view kernels (the fallback without the native addon)
+    const steps: [keyof typeof best, string, string[], Record<string, string>][] = [
+      ['dilo1', 'taskset', ['-c', '0', process.execPath, ...nodeArgs(0)], {}],
+      ['tv1', 'taskset', ['-c', '0', '/usr/bin/python3', ...pyArgs(0)], {}],
+      ['diloAll', process.execPath, nodeArgs(cores), {}],
+      ['tvAll', '/usr/bin/python3', pyArgs(cores), {}],
+      ['diloTs1', 'taskset', ['-c', '0', process.execPath, ...nodeArgs(0)], { DILO_AUGMENT_NATIVE: '0' }],
     ];
     if (r % 2 === 1) steps.reverse();
-    for (const [name, cmd, args] of steps) {
-      const m = await measure(cmd, args);
+    for (const [name, cmd, args, env] of steps) {
+      const m = await measure(cmd, args, env);
+      if (name === 'dilo1' && m.kernels) kernels = m.kernels;
       const v = m.imgPerSec;
       all[name].push(+v.toFixed(1));
       best[name] = Math.max(best[name], v);
@@ -108,7 +114,9 @@ async function main(): Promise<void> {
     cpu: os.cpus()[0]?.model,
     loadAvg1m: +load.toFixed(2),
     rounds: all,
+    kernels,
     diloImgPerSec1Core: +best.dilo1.toFixed(1),
+    diloTypescriptKernelsImgPerSec1Core: +best.diloTs1.toFixed(1),
     diloImgPerSecAllCores: +best.diloAll.toFixed(1),
     torchvisionImgPerSec1Core: +best.tv1.toFixed(1),
     torchvisionImgPerSecAllCores: +best.tvAll.toFixed(1),
@@ -119,6 +127,7 @@ async function main(): Promise<void> {
     torchvisionImgPerCpuSec1Core: median(cpu.tv1),
     ratioPerCoreCpuTime: +(median(cpu.dilo1) / median(cpu.tv1)).toFixed(2),
     ratioAllCores: +(best.diloAll / best.tvAll).toFixed(2),
+    ratioNativeOverTypescriptKernels1Core: +(best.dilo1 / best.diloTs1).toFixed(2),
   });
 }
 

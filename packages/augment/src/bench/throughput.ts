@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import { printJsonResult } from '@dilo/core';
 import { augmentPreset } from '../config';
 import { TwoViewLoader } from '../loader';
+import { viewKernelKind } from '../native';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   // all threads of this process (main, workers, sharp/libuv): all the work
   const c = process.cpuUsage(c0);
   const cpuSeconds = (c.user + c.system) / 1e6;
-  printJsonResult({ imgPerSec: n / seconds, imgPerCpuSec: n / cpuSeconds, images: n, seconds, cpuSeconds, workers, checksum });
+  printJsonResult({ imgPerSec: n / seconds, imgPerCpuSec: n / cpuSeconds, images: n, seconds, cpuSeconds, workers, kernels: viewKernelKind(), checksum });
 }
 
 main().catch((err) => {
