@@ -27,7 +27,7 @@ export type MethodName = keyof MethodParams;
  * Bumped whenever a method's output changes for the same input and parameters, so cached maps of
  * an older version are recomputed.
  */
-export const SALIENCY_CODE_VERSION = '2';
+export const SALIENCY_CODE_VERSION = '3';
 
 /** name -> estimator factory. */
 export const ESTIMATORS: { [K in MethodName]: (params?: Partial<MethodParams[K]>) => SaliencyEstimator } = {
