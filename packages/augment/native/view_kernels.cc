@@ -14,8 +14,10 @@
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DILO_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define DILO_HOT_INLINE inline __attribute__((always_inline))
 #else
 #define DILO_HOT
+#define DILO_HOT_INLINE inline
 #endif
 
 namespace {
@@ -159,30 +161,37 @@ DILO_HOT void grayscale(float* r, float* g, float* b, size_t n) {
 }
 
 // torchvision's _rgb2hsv, H' = (H + hue) mod 1, _hsv2rgb: value and the min stay, only the
-// middle channel moves (see color-jitter.ts). Written with selects so it vectorises.
+// middle channel moves (see color-jitter.ts). No branches, so the loop vectorises.
 DILO_HOT void hue(float* r, float* g, float* b, size_t n, float fh) {
+  // no branches and no short-circuit logic, so the loop vectorises
   for (size_t q = 0; q < n; q++) {
     const float R = r[q], G = g[q], B = b[q];
-    const float maxc = std::max(R, std::max(G, B));
-    const float minc = std::min(R, std::min(G, B));
+    const float mgb = G > B ? G : B, ngb = G < B ? G : B;
+    const float maxc = R > mgb ? R : mgb;
+    const float minc = R < ngb ? R : ngb;
     const float cr = maxc - minc;
-    const float inv = cr > 0.f ? 1.f / cr : 0.f;
-    float h = maxc == R ? (G - B) * inv : (maxc == G ? 2.f + (B - R) * inv : 4.f + (R - G) * inv);
+    const float inv = 1.f / (cr > 0.f ? cr : 1.f);
+    const float hr = (G - B) * inv, hg = 2.f + (B - R) * inv, hb = 4.f + (R - G) * inv;
+    float h = maxc == R ? hr : (maxc == G ? hg : hb);
     h = h / 6.f + 1.f;
     h -= std::floor(h);
     h += fh;
     h -= std::floor(h);
     h *= 6.f;
-    float fi = std::floor(h);
-    const float f = cr * (h - fi);
-    if (fi >= 6.f) fi = 0.f;  // h rounded up to 6: f is 0, sector 0
-    const float up = minc + f, down = maxc - f;
-    const float nr = fi == 0.f || fi == 5.f ? maxc : (fi == 1.f ? down : (fi == 4.f ? up : minc));
-    const float ng = fi == 1.f || fi == 2.f ? maxc : (fi == 0.f ? up : (fi == 3.f ? down : minc));
-    const float nb = fi == 3.f || fi == 4.f ? maxc : (fi == 2.f ? up : (fi == 5.f ? down : minc));
-    r[q] = cr > 0.f ? nr : R;
-    g[q] = cr > 0.f ? ng : G;
-    b[q] = cr > 0.f ? nb : B;
+    // the sector table of _hsv2rgb as one expression per channel: maxc - cr * clamp(min(k, 4 - k), 0, 1)
+    // with k = (n + h) mod 6, n = 5, 3, 1 for r, g, b (same values; selects instead of a switch)
+    auto channel = [maxc, cr, h](float nn) {
+      float k = nn + h;
+      k = k >= 6.f ? k - 6.f : k;
+      float t = k < 4.f - k ? k : 4.f - k;
+      t = t < 0.f ? 0.f : (t > 1.f ? 1.f : t);
+      return maxc - cr * t;
+    };
+    const float nr = channel(5.f), ng = channel(3.f), nb = channel(1.f);
+    const bool grey = !(cr > 0.f);
+    r[q] = grey ? R : nr;
+    g[q] = grey ? G : ng;
+    b[q] = grey ? B : nb;
   }
 }
 
@@ -195,36 +204,62 @@ double boxRadius(double sigma, int passes) {
   return l + a;
 }
 
-// One box pass along a padded line (pad = ri + 1 replicated values each side) into out.
-DILO_HOT void boxLine(const float* a, float* out, int n, int ri, float ww, float fw) {
-  for (int x = 0; x < n; x++) out[x] = 0.f;
-  for (int k = -ri; k <= ri; k++) {
-    const float* s = a + (ri + 1) + k;
-    for (int x = 0; x < n; x++) out[x] += s[x];
+// out[i] = ww * sum(a[i + k * stride], |k| <= ri) + fw * (a[i - (ri + 1) * stride] + a[i + (ri + 1) * stride])
+// for i in [0, n): one box pass over a long flat range (rows: stride 1; columns: stride = row
+// length); a must be readable (ri + 1) * stride before and after. RI > 0 fixes the radius at
+// compile time, so the taps unroll and each output is one read and one write.
+template <int RI>
+DILO_HOT_INLINE void boxFlatFixed(const float* __restrict a, float* __restrict out, size_t n, size_t stride, float ww, float fw) {
+  for (size_t i = 0; i < n; i++) {
+    float sum = a[i];
+    for (int k = 1; k <= RI; k++) sum += a[i - k * stride] + a[i + k * stride];
+    out[i] = sum * ww + (a[i - (RI + 1) * stride] + a[i + (RI + 1) * stride]) * fw;
   }
-  const float* lo = a;
-  const float* hi = a + 2 * (ri + 1);
-  for (int x = 0; x < n; x++) out[x] = out[x] * ww + (lo[x] + hi[x]) * fw;
 }
 
-// One vertical pass over a plane: out row y from rows clamp(y + k), k in [-ri - 1, ri + 1].
-DILO_HOT void boxColumns(const float* src, float* dst, int width, int height, int ri, float ww, float fw) {
-  const int last = height - 1;
-  for (int y = 0; y < height; y++) {
+DILO_HOT void boxFlat(const float* a, float* out, size_t n, int ri, size_t stride, float ww, float fw) {
+  switch (ri) {
+    case 0: return boxFlatFixed<0>(a, out, n, stride, ww, fw);
+    case 1: return boxFlatFixed<1>(a, out, n, stride, ww, fw);
+    case 2: return boxFlatFixed<2>(a, out, n, stride, ww, fw);
+    case 3: return boxFlatFixed<3>(a, out, n, stride, ww, fw);
+    case 4: return boxFlatFixed<4>(a, out, n, stride, ww, fw);
+    default: break;
+  }
+  // larger radii (sigma above ~6): accumulate tap by tap
+  for (size_t i = 0; i < n; i++) out[i] = a[i];
+  for (int k = 1; k <= ri; k++) {
+    const float* lo = a - k * stride;
+    const float* hi = a + k * stride;
+    for (size_t i = 0; i < n; i++) out[i] += lo[i] + hi[i];
+  }
+  const float* lo = a - (ri + 1) * stride;
+  const float* hi = a + (ri + 1) * stride;
+  for (size_t i = 0; i < n; i++) out[i] = out[i] * ww + (lo[i] + hi[i]) * fw;
+}
+
+// One vertical pass over a plane, edges replicated: the rows whose taps stay inside the plane
+// in one flat loop, the border rows with clamped row indices.
+void boxColumns(const float* src, float* dst, int width, int height, int ri, float ww, float fw) {
+  const int last = height - 1, pad = ri + 1;
+  auto clampedRow = [&](int y) {
     float* o = dst + static_cast<size_t>(y) * width;
-    for (int x = 0; x < width; x++) o[x] = 0.f;
-    for (int k = -ri; k <= ri; k++) {
-      const int yy = std::min(last, std::max(0, y + k));
-      const float* s = src + static_cast<size_t>(yy) * width;
-      for (int x = 0; x < width; x++) o[x] += s[x];
+    const float* lo = src + static_cast<size_t>(std::max(0, std::min(last, y - pad))) * width;
+    const float* hi = src + static_cast<size_t>(std::max(0, std::min(last, y + pad))) * width;
+    for (int x = 0; x < width; x++) {
+      float s = 0.f;
+      for (int k = -ri; k <= ri; k++) s += src[static_cast<size_t>(std::min(last, std::max(0, y + k))) * width + x];
+      o[x] = s * ww + (lo[x] + hi[x]) * fw;
     }
-    const float* lo = src + static_cast<size_t>(std::max(0, std::min(last, y - ri - 1))) * width;
-    const float* hi = src + static_cast<size_t>(std::max(0, std::min(last, y + ri + 1))) * width;
-    for (int x = 0; x < width; x++) o[x] = o[x] * ww + (lo[x] + hi[x]) * fw;
-  }
+  };
+  const int y0 = std::min(pad, height), y1 = std::max(y0, height - pad);
+  for (int y = 0; y < y0; y++) clampedRow(y);
+  if (y1 > y0) boxFlat(src + static_cast<size_t>(y0) * width, dst + static_cast<size_t>(y0) * width, static_cast<size_t>(y1 - y0) * width, ri, width, ww, fw);
+  for (int y = y1; y < height; y++) clampedRow(y);
 }
 
-// Blur one plane in place (tmp: a plane of scratch).
+// Blur one plane in place: three horizontal passes over all rows at once (rows laid out with
+// ri + 1 replicated pixels each side, refreshed before each pass), then three vertical passes.
 void blurPlane(float* p, int width, int height, double sigma, std::vector<float>& tmp) {
   constexpr int passes = 3;
   const double r = boxRadius(sigma, passes);
@@ -232,28 +267,32 @@ void blurPlane(float* p, int width, int height, double sigma, std::vector<float>
   const float ww = static_cast<float>(1 / (2 * r + 1));
   const float fw = static_cast<float>((r - ri) * ww);
   const int pad = ri + 1;
+  const size_t pw = static_cast<size_t>(width) + 2 * pad;
+  const size_t total = pw * height;
   thread_local std::vector<float> la, lb;
-  la.resize(width + 2 * pad);
-  lb.resize(width + 2 * pad);
-  for (int y = 0; y < height; y++) {
-    float* row = p + static_cast<size_t>(y) * width;
-    std::memcpy(la.data() + pad, row, width * sizeof(float));
-    for (int pass = 0; pass < passes; pass++) {
-      std::fill(la.begin(), la.begin() + pad, la[pad]);
-      std::fill(la.begin() + pad + width, la.end(), la[pad + width - 1]);
-      boxLine(la.data(), lb.data() + pad, width, ri, ww, fw);
-      std::swap(la, lb);
-    }
-    std::memcpy(row, la.data() + pad, width * sizeof(float));
-  }
-  tmp.resize(static_cast<size_t>(width) * height);
-  float* a = p;
-  float* b = tmp.data();
+  la.assign(total + 2 * pad, 0.f);
+  lb.assign(total + 2 * pad, 0.f);
+  float* a = la.data() + pad;  // slack of pad floats before and after, so every read is in bounds
+  float* b = lb.data() + pad;
+  for (int y = 0; y < height; y++) std::memcpy(a + y * pw + pad, p + static_cast<size_t>(y) * width, width * sizeof(float));
   for (int pass = 0; pass < passes; pass++) {
-    boxColumns(a, b, width, height, ri, ww, fw);
+    for (int y = 0; y < height; y++) {
+      float* row = a + y * pw;
+      std::fill(row, row + pad, row[pad]);
+      std::fill(row + pad + width, row + pw, row[pad + width - 1]);
+    }
+    boxFlat(a, b, total, ri, 1, ww, fw);
     std::swap(a, b);
   }
-  if (a != p) std::memcpy(p, a, static_cast<size_t>(width) * height * sizeof(float));
+  for (int y = 0; y < height; y++) std::memcpy(p + static_cast<size_t>(y) * width, a + y * pw + pad, width * sizeof(float));
+  tmp.resize(static_cast<size_t>(width) * height);
+  float* c = p;
+  float* d = tmp.data();
+  for (int pass = 0; pass < passes; pass++) {
+    boxColumns(c, d, width, height, ri, ww, fw);
+    std::swap(c, d);
+  }
+  if (c != p) std::memcpy(p, c, static_cast<size_t>(width) * height * sizeof(float));
 }
 
 // ---- N-API entry points ------------------------------------------------------------------------

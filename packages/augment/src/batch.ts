@@ -1,5 +1,4 @@
 import type { TwoViewSampler, PreparedSample, SampleRef } from './two-view';
-import { decodeSample } from './two-view';
 
 /** A batch of two-view samples: query and key as float32 NCHW, normalised. */
 export interface TwoViewBatch {
@@ -30,7 +29,7 @@ export async function makeBatch(sampler: TwoViewSampler, samples: readonly Sampl
   const labels = new Int32Array(n);
   const pending: Promise<PreparedSample>[] = [];
   const start = (k: number): void => {
-    const p = decodeSample(samples[indices[k]]).then((s) => sampler.prepare(s, epoch, indices[k]));
+    const p = sampler.load(samples[indices[k]], epoch, indices[k]);
     p.catch(() => undefined); // awaited below in order; this only silences the early-rejection warning
     pending[k] = p;
   };

@@ -47,6 +47,28 @@ function sameBatches(a: TwoViewBatch[], b: TwoViewBatch[]): void {
 
 const cfg = (over: Partial<AugmentConfig> = {}): AugmentConfig => ({ ...augmentPreset('mocov2', { size: 32, paste: { p: 0.5 } }), ...over });
 
+describe('TwoViewSampler.load', () => {
+  it('plans and renders what decodeSample + prepare does, decoding maps only for pasted views', async () => {
+    const { TwoViewSampler, decodeSample } = await import('./two-view');
+    const config = cfg();
+    const sampler = new TwoViewSampler({ samples, config, seed: 5 });
+    const per = 3 * 32 * 32;
+    let skipped = 0;
+    for (let i = 0; i < samples.length; i++) {
+      const lazy = await sampler.load(samples[i], 2, i);
+      const eager = await sampler.prepare(await decodeSample(samples[i]), 2, i);
+      expect(lazy.plans).toEqual(eager.plans);
+      if (!lazy.sample.map) skipped++;
+      const a = new Float32Array(2 * per);
+      const b = new Float32Array(2 * per);
+      sampler.renderPair(lazy, a.subarray(0, per), a.subarray(per), 0);
+      sampler.renderPair(eager, b.subarray(0, per), b.subarray(per), 0);
+      expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    }
+    expect(skipped).toBeGreaterThan(0); // p = 0.5 per view: some samples paste in neither view
+  });
+});
+
 describe('TwoViewLoader (in-process)', () => {
   it('yields float32 NCHW query/key batches in the epoch order', async () => {
     const batches = await collect({ config: cfg(), seed: 1, batchSize: 4 });
