@@ -70,6 +70,16 @@ DILO_HOT void rowAxpyF32(float* acc, const float* row, float w, int n) {
   for (int q = 0; q < n; q++) acc[q] += w * row[q];
 }
 
+DILO_HOT void horizontalTwoTaps(const float* __restrict row, const int32_t* __restrict idx, const float* __restrict w0, const float* __restrict w1,
+                                float* __restrict pr, float* __restrict pg, float* __restrict pb, int outW) {
+  for (int x = 0; x < outW; x++) {
+    const int s = idx[x];
+    pr[x] = w0[x] * row[s] + w1[x] * row[s + 3];
+    pg[x] = w0[x] * row[s + 1] + w1[x] * row[s + 4];
+    pb[x] = w0[x] * row[s + 2] + w1[x] * row[s + 5];
+  }
+}
+
 // Crop box (i, j, h, w) of an interleaved RGB source resampled to outW x outH planar float. The
 // vertical taps run first (contiguous rows, vectorised), then the horizontal taps write planes.
 template <typename T>
@@ -81,10 +91,26 @@ void cropResize(const T* src, int srcW, double bi, double bj, double bh, double 
   int c0 = cx.start[0], c1 = c0;
   for (int x = 0; x < outW; x++) c1 = std::max(c1, cx.start[x] + cx.count[x]);
   const int rowLen = (c1 - c0) * 3;
-  row.resize(rowLen);
+  row.resize(rowLen + 3);  // +3: the two-tap path reads tap 1 of an edge column whose weight is 0
+  // upscaling (every output two taps, the common case): per-column indices and weights once,
+  // so the horizontal pass is a gather loop the compiler vectorises
+  thread_local std::vector<int32_t> idx;
+  thread_local std::vector<float> w0, w1;
+  bool twoTaps = true;
+  for (int x = 0; x < outW && twoTaps; x++) twoTaps = cx.count[x] == 2 || cx.count[x] == 1;
+  if (twoTaps) {
+    idx.resize(outW);
+    w0.resize(outW);
+    w1.resize(outW);
+    for (int x = 0; x < outW; x++) {
+      idx[x] = (cx.start[x] - c0) * 3;
+      w0[x] = cx.w[static_cast<size_t>(x) * cx.ksize];
+      w1[x] = cx.count[x] == 2 ? cx.w[static_cast<size_t>(x) * cx.ksize + 1] : 0.f;
+    }
+  }
   const size_t plane = static_cast<size_t>(outW) * outH;
   for (int y = 0; y < outH; y++) {
-    std::fill(row.begin(), row.end(), 0.f);
+    std::fill(row.begin(), row.begin() + rowLen + 3, 0.f);
     const float* wy = &cy.w[static_cast<size_t>(y) * cy.ksize];
     for (int k = 0; k < cy.count[y]; k++) {
       const T* s = src + (static_cast<size_t>(cy.start[y] + k) * srcW + c0) * 3;
@@ -94,6 +120,10 @@ void cropResize(const T* src, int srcW, double bi, double bj, double bh, double 
     float* pr = planes + static_cast<size_t>(y) * outW;
     float* pg = pr + plane;
     float* pb = pg + plane;
+    if (twoTaps) {
+      horizontalTwoTaps(row.data(), idx.data(), w0.data(), w1.data(), pr, pg, pb, outW);
+      continue;
+    }
     for (int x = 0; x < outW; x++) {
       const float* wx = &cx.w[static_cast<size_t>(x) * cx.ksize];
       const float* r = row.data() + (cx.start[x] - c0) * 3;
