@@ -45,6 +45,33 @@ inline double fFast(double t, const double* table, double steps, double scale) {
   return table[i] + r * (table[i + 1] - table[i]);
 }
 
+// fFast without its range branch: a t outside the table reads entry 0 (the caller redoes it)
+inline double fTableUnchecked(double t, const double* table, double scale, double steps) {
+  double u = t * scale;
+  u = u >= 0 ? (u < steps ? u : 0) : 0;
+  const int i = static_cast<int>(u);
+  const double r = u - i;
+  return table[i] + r * (table[i + 1] - table[i]);
+}
+
+// Lab of m planar linear-RGB pixels; returns how many t fell outside the table. Branch-free, so
+// it vectorises (needs -fno-trapping-math); the same operations as fFast for in-range t.
+DILO_HOT int labBlock(const double* R, const double* G, const double* B, float* L, float* A, float* Bb, size_t m, const double* ft, double steps, double scale, double invXr, double invZr) {
+  int outside = 0;
+  for (size_t q = 0; q < m; q++) {
+    const double r = R[q], g = G[q], b = B[q];
+    const double tx = (r * 0.4124564 + g * 0.3575761 + b * 0.1804375) * invXr;
+    const double ty = r * 0.2126729 + g * 0.7151522 + b * 0.072175;
+    const double tz = (r * 0.0193339 + g * 0.119192 + b * 0.9503041) * invZr;
+    outside += !(tx * scale >= 0 && tx * scale < steps) + !(ty * scale >= 0 && ty * scale < steps) + !(tz * scale >= 0 && tz * scale < steps);
+    const double fx = fTableUnchecked(tx, ft, scale, steps), fy = fTableUnchecked(ty, ft, scale, steps), fz = fTableUnchecked(tz, ft, scale, steps);
+    L[q] = static_cast<float>(116 * fy - 16);
+    A[q] = static_cast<float>(500 * (fx - fy));
+    Bb[q] = static_cast<float>(200 * (fy - fz));
+  }
+  return outside;
+}
+
 /** rgbToLab(rgb Uint8Array, n, out Float32Array, srgbToLinear Float64Array(256), fTable Float64Array, fSteps, fMax) */
 Napi::Value RgbToLab(const Napi::CallbackInfo& info) {
   const size_t n = static_cast<size_t>(D(info, 1));
@@ -54,23 +81,37 @@ Napi::Value RgbToLab(const Napi::CallbackInfo& info) {
   const double steps = D(info, 5), fmax = D(info, 6);
   const double scale = steps / fmax, invXr = 1 / XR, invZr = 1 / ZR;
   const double* ft = F64(4, "rgbToLab f table", static_cast<size_t>(steps) + 2);
-  uint32_t lastKey = 0xffffffff;  // runs of one colour are common (flat regions)
-  for (size_t o = 0; o < 3 * n; o += 3) {
-    const uint32_t key = (d[o] << 16) | (d[o + 1] << 8) | d[o + 2];
-    if (key == lastKey) {
-      out[o] = out[o - 3];
-      out[o + 1] = out[o - 2];
-      out[o + 2] = out[o - 1];
+  // blocks of 256 pixels: a branch-free vectorised pass that assumes every t is inside the
+  // table (true for 8-bit sRGB), then any block where one is not redone with the exact fallback
+  constexpr size_t BLOCK = 256;
+  double R[BLOCK], G[BLOCK], B[BLOCK];
+  float L[BLOCK], A[BLOCK], Bb[BLOCK];
+  for (size_t p0 = 0; p0 < n; p0 += BLOCK) {
+    const size_t m = std::min(BLOCK, n - p0);
+    const uint8_t* px = d + 3 * p0;
+    for (size_t q = 0; q < m; q++) {
+      R[q] = lin[px[3 * q]];
+      G[q] = lin[px[3 * q + 1]];
+      B[q] = lin[px[3 * q + 2]];
+    }
+    float* o = out + 3 * p0;
+    if (labBlock(R, G, B, L, A, Bb, m, ft, steps, scale, invXr, invZr) == 0) {
+      for (size_t q = 0; q < m; q++) {
+        o[3 * q] = L[q];
+        o[3 * q + 1] = A[q];
+        o[3 * q + 2] = Bb[q];
+      }
       continue;
     }
-    lastKey = key;
-    const double r = lin[d[o]], g = lin[d[o + 1]], b = lin[d[o + 2]];
-    const double fx = fFast((r * 0.4124564 + g * 0.3575761 + b * 0.1804375) * invXr, ft, steps, scale);
-    const double fy = fFast(r * 0.2126729 + g * 0.7151522 + b * 0.072175, ft, steps, scale);
-    const double fz = fFast((r * 0.0193339 + g * 0.119192 + b * 0.9503041) * invZr, ft, steps, scale);
-    out[o] = static_cast<float>(116 * fy - 16);
-    out[o + 1] = static_cast<float>(500 * (fx - fy));
-    out[o + 2] = static_cast<float>(200 * (fy - fz));
+    for (size_t q = 0; q < m; q++) {
+      const double r = R[q], g = G[q], b = B[q];
+      const double fx = fFast((r * 0.4124564 + g * 0.3575761 + b * 0.1804375) * invXr, ft, steps, scale);
+      const double fy = fFast(r * 0.2126729 + g * 0.7151522 + b * 0.072175, ft, steps, scale);
+      const double fz = fFast((r * 0.0193339 + g * 0.119192 + b * 0.9503041) * invZr, ft, steps, scale);
+      o[3 * q] = static_cast<float>(116 * fy - 16);
+      o[3 * q + 1] = static_cast<float>(500 * (fx - fy));
+      o[3 * q + 2] = static_cast<float>(200 * (fy - fz));
+    }
   }
   return info.Env().Undefined();
 }
@@ -133,14 +174,15 @@ DILO_HOT void ftRow(const float* in, float* out, int w) {
     for (int k = 0; k < 3; k++) out[3 * x + k] = binomial5(at(x - 2, k), at(x - 1, k), at(x, k), at(x + 1, k), at(x + 2, k));
 }
 
-// vertical pass of one output row minus the mean colour, squared (summed per pixel after)
-DILO_HOT void ftColumn(const float* a, const float* b, const float* c, const float* d, const float* e, const double* m, double* sq, int w) {
-  for (int x = 0; x < w; x++)
-    for (int k = 0; k < 3; k++) {
-      const int o = 3 * x + k;
-      const double v = (static_cast<double>(a[o]) + 4.0 * b[o] + 6.0 * c[o] + 4.0 * d[o] + e[o]) * 0.0625 - m[k];
-      sq[o] = v * v;
-    }
+// vertical pass of one output row minus the mean colour (mrow: the mean repeated per pixel),
+// squared, then summed per pixel in the order l^2 + a^2 + b^2 and square-rooted
+DILO_HOT void ftColumn(const float* a, const float* b, const float* c, const float* d, const float* e, const double* mrow, double* sq, float* sal, int w) {
+  const int len = 3 * w;
+  for (int o = 0; o < len; o++) {
+    const double v = (static_cast<double>(a[o]) + 4.0 * b[o] + 6.0 * c[o] + 4.0 * d[o] + e[o]) * 0.0625 - mrow[o];
+    sq[o] = v * v;
+  }
+  for (int x = 0; x < w; x++) sal[x] = static_cast<float>(std::sqrt(sq[3 * x] + sq[3 * x + 1] + sq[3 * x + 2]));
 }
 
 /** ftSaliency(lab Float32Array interleaved, w, h, sal Float32Array) */
@@ -161,9 +203,14 @@ Napi::Value FtSaliency(const Napi::CallbackInfo& info) {
   thread_local std::vector<float> tmp;
   tmp.resize(3 * n);
   for (int y = 0; y < h; y++) ftRow(lab + 3 * static_cast<size_t>(y) * w, tmp.data() + 3 * static_cast<size_t>(y) * w, w);
-  const double m[3] = {m0, m1, m2};
-  thread_local std::vector<double> sq;
+  thread_local std::vector<double> sq, mrow;
   sq.resize(3 * static_cast<size_t>(w));
+  mrow.resize(3 * static_cast<size_t>(w));
+  for (int x = 0; x < w; x++) {
+    mrow[3 * x] = m0;
+    mrow[3 * x + 1] = m1;
+    mrow[3 * x + 2] = m2;
+  }
   for (int y = 0; y < h; y++) {
     const size_t row = 3 * static_cast<size_t>(w);
     const float* ra = tmp.data() + row * (y < 2 ? 0 : y - 2);
@@ -171,9 +218,7 @@ Napi::Value FtSaliency(const Napi::CallbackInfo& info) {
     const float* rc = tmp.data() + row * y;
     const float* rd = tmp.data() + row * (y + 1 < h ? y + 1 : h - 1);
     const float* re = tmp.data() + row * (y + 2 < h ? y + 2 : h - 1);
-    ftColumn(ra, rb, rc, rd, re, m, sq.data(), w);
-    float* out = sal + static_cast<size_t>(y) * w;
-    for (int x = 0; x < w; x++) out[x] = static_cast<float>(std::sqrt(sq[3 * x] + sq[3 * x + 1] + sq[3 * x + 2]));
+    ftColumn(ra, rb, rc, rd, re, mrow.data(), sq.data(), sal + static_cast<size_t>(y) * w, w);
   }
   return info.Env().Undefined();
 }
