@@ -72,17 +72,27 @@ DILO_HOT int labBlock(const double* R, const double* G, const double* B, float* 
   return outside;
 }
 
-/** rgbToLab(rgb Uint8Array, n, out Float32Array, srgbToLinear Float64Array(256), fTable Float64Array, fSteps, fMax) */
-Napi::Value RgbToLab(const Napi::CallbackInfo& info) {
-  const size_t n = static_cast<size_t>(D(info, 1));
-  const uint8_t* d = U8(0, "rgbToLab rgb", 3 * n);
-  float* out = F32(2, "rgbToLab out", 3 * n);
-  const double* lin = F64(3, "rgbToLab srgb table", 256);
-  const double steps = D(info, 5), fmax = D(info, 6);
-  const double scale = steps / fmax, invXr = 1 / XR, invZr = 1 / ZR;
-  const double* ft = F64(4, "rgbToLab f table", static_cast<size_t>(steps) + 2);
-  // blocks of 256 pixels: a branch-free vectorised pass that assumes every t is inside the
-  // table (true for 8-bit sRGB), then any block where one is not redone with the exact fallback
+struct LabTables {
+  const double* lin;
+  const double* ft;
+  double steps, scale, invXr, invZr;
+};
+
+LabTables labTables(const Napi::CallbackInfo& info, size_t i) {
+  LabTables t;
+  t.lin = F64(i, "srgb table", 256);
+  t.steps = D(info, i + 2);
+  t.scale = t.steps / D(info, i + 3);
+  t.ft = F64(i + 1, "f table", static_cast<size_t>(t.steps) + 2);
+  t.invXr = 1 / XR;
+  t.invZr = 1 / ZR;
+  return t;
+}
+
+// Lab of n interleaved 8-bit pixels into out (interleaved float), as util/color.ts rgbToLab: in
+// blocks of 256, a branch-free vectorised pass that assumes every t is inside the table (true for
+// 8-bit sRGB), and any block where one is not redone with the exact fallback
+void labPixels(const uint8_t* d, size_t n, float* out, const LabTables& t) {
   constexpr size_t BLOCK = 256;
   double R[BLOCK], G[BLOCK], B[BLOCK];
   float L[BLOCK], A[BLOCK], Bb[BLOCK];
@@ -90,12 +100,12 @@ Napi::Value RgbToLab(const Napi::CallbackInfo& info) {
     const size_t m = std::min(BLOCK, n - p0);
     const uint8_t* px = d + 3 * p0;
     for (size_t q = 0; q < m; q++) {
-      R[q] = lin[px[3 * q]];
-      G[q] = lin[px[3 * q + 1]];
-      B[q] = lin[px[3 * q + 2]];
+      R[q] = t.lin[px[3 * q]];
+      G[q] = t.lin[px[3 * q + 1]];
+      B[q] = t.lin[px[3 * q + 2]];
     }
     float* o = out + 3 * p0;
-    if (labBlock(R, G, B, L, A, Bb, m, ft, steps, scale, invXr, invZr) == 0) {
+    if (labBlock(R, G, B, L, A, Bb, m, t.ft, t.steps, t.scale, t.invXr, t.invZr) == 0) {
       for (size_t q = 0; q < m; q++) {
         o[3 * q] = L[q];
         o[3 * q + 1] = A[q];
@@ -105,14 +115,20 @@ Napi::Value RgbToLab(const Napi::CallbackInfo& info) {
     }
     for (size_t q = 0; q < m; q++) {
       const double r = R[q], g = G[q], b = B[q];
-      const double fx = fFast((r * 0.4124564 + g * 0.3575761 + b * 0.1804375) * invXr, ft, steps, scale);
-      const double fy = fFast(r * 0.2126729 + g * 0.7151522 + b * 0.072175, ft, steps, scale);
-      const double fz = fFast((r * 0.0193339 + g * 0.119192 + b * 0.9503041) * invZr, ft, steps, scale);
+      const double fx = fFast((r * 0.4124564 + g * 0.3575761 + b * 0.1804375) * t.invXr, t.ft, t.steps, t.scale);
+      const double fy = fFast(r * 0.2126729 + g * 0.7151522 + b * 0.072175, t.ft, t.steps, t.scale);
+      const double fz = fFast((r * 0.0193339 + g * 0.119192 + b * 0.9503041) * t.invZr, t.ft, t.steps, t.scale);
       o[3 * q] = static_cast<float>(116 * fy - 16);
       o[3 * q + 1] = static_cast<float>(500 * (fx - fy));
       o[3 * q + 2] = static_cast<float>(200 * (fy - fz));
     }
   }
+}
+
+/** rgbToLab(rgb Uint8Array, n, out Float32Array, srgbToLinear Float64Array(256), fTable Float64Array, fSteps, fMax) */
+Napi::Value RgbToLab(const Napi::CallbackInfo& info) {
+  const size_t n = static_cast<size_t>(D(info, 1));
+  labPixels(U8(0, "rgbToLab rgb", 3 * n), n, F32(2, "rgbToLab out", 3 * n), labTables(info, 3));
   return info.Env().Undefined();
 }
 
@@ -185,41 +201,53 @@ DILO_HOT void ftColumn(const float* a, const float* b, const float* c, const flo
   for (int x = 0; x < w; x++) sal[x] = static_cast<float>(std::sqrt(sq[3 * x] + sq[3 * x + 1] + sq[3 * x + 2]));
 }
 
-/** ftSaliency(lab Float32Array interleaved, w, h, sal Float32Array) */
-Napi::Value FtSaliency(const Napi::CallbackInfo& info) {
-  const int w = I(info, 1), h = I(info, 2);
-  const size_t n = static_cast<size_t>(w) * h;
-  const float* lab = F32(0, "ftSaliency lab", 3 * n);
-  float* sal = F32(3, "ftSaliency sal", n);
-  double m0 = 0, m1 = 0, m2 = 0;
-  for (size_t i = 0; i < 3 * n; i += 3) {
-    m0 += lab[i];
-    m1 += lab[i + 1];
-    m2 += lab[i + 2];
-  }
-  m0 /= n;
-  m1 /= n;
-  m2 /= n;
-  thread_local std::vector<float> tmp;
-  tmp.resize(3 * n);
-  for (int y = 0; y < h; y++) ftRow(lab + 3 * static_cast<size_t>(y) * w, tmp.data() + 3 * static_cast<size_t>(y) * w, w);
+// the vertical pass and the distance to the mean colour
+void ftVertical(const float* tmp, int w, int h, const double m[3], float* sal) {
   thread_local std::vector<double> sq, mrow;
   sq.resize(3 * static_cast<size_t>(w));
   mrow.resize(3 * static_cast<size_t>(w));
   for (int x = 0; x < w; x++) {
-    mrow[3 * x] = m0;
-    mrow[3 * x + 1] = m1;
-    mrow[3 * x + 2] = m2;
+    mrow[3 * x] = m[0];
+    mrow[3 * x + 1] = m[1];
+    mrow[3 * x + 2] = m[2];
   }
+  const size_t row = 3 * static_cast<size_t>(w);
   for (int y = 0; y < h; y++) {
-    const size_t row = 3 * static_cast<size_t>(w);
-    const float* ra = tmp.data() + row * (y < 2 ? 0 : y - 2);
-    const float* rb = tmp.data() + row * (y < 1 ? 0 : y - 1);
-    const float* rc = tmp.data() + row * y;
-    const float* rd = tmp.data() + row * (y + 1 < h ? y + 1 : h - 1);
-    const float* re = tmp.data() + row * (y + 2 < h ? y + 2 : h - 1);
+    const float* ra = tmp + row * (y < 2 ? 0 : y - 2);
+    const float* rb = tmp + row * (y < 1 ? 0 : y - 1);
+    const float* rc = tmp + row * y;
+    const float* rd = tmp + row * (y + 1 < h ? y + 1 : h - 1);
+    const float* re = tmp + row * (y + 2 < h ? y + 2 : h - 1);
     ftColumn(ra, rb, rc, rd, re, mrow.data(), sq.data(), sal + static_cast<size_t>(y) * w, w);
   }
+}
+
+/**
+ * ftSaliencyRgb(rgb Uint8Array, w, h, srgbToLinear, fTable, fSteps, fMax, sal Float32Array): the
+ * same from the 8-bit image, one row of Lab at a time (no full Lab image is written or read back;
+ * the mean is summed in the same pixel order)
+ */
+Napi::Value FtSaliencyRgb(const Napi::CallbackInfo& info) {
+  const int w = I(info, 1), h = I(info, 2);
+  const size_t n = static_cast<size_t>(w) * h;
+  const uint8_t* rgb = U8(0, "ftSaliencyRgb rgb", 3 * n);
+  const LabTables t = labTables(info, 3);
+  float* sal = F32(7, "ftSaliencyRgb sal", n);
+  thread_local std::vector<float> tmp, labRow;
+  tmp.resize(3 * n);
+  labRow.resize(3 * static_cast<size_t>(w));
+  double m[3] = {0, 0, 0};
+  for (int y = 0; y < h; y++) {
+    labPixels(rgb + 3 * static_cast<size_t>(y) * w, w, labRow.data(), t);
+    for (int i = 0; i < 3 * w; i += 3) {
+      m[0] += labRow[i];
+      m[1] += labRow[i + 1];
+      m[2] += labRow[i + 2];
+    }
+    ftRow(labRow.data(), tmp.data() + 3 * static_cast<size_t>(y) * w, w);
+  }
+  for (double& v : m) v /= n;
+  ftVertical(tmp.data(), w, h, m, sal);
   return info.Env().Undefined();
 }
 
@@ -474,7 +502,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("toUint8", Napi::Function::New(env, ToUint8));
   exports.Set("rgbToLab", Napi::Function::New(env, RgbToLab));
   exports.Set("slicAssign", Napi::Function::New(env, SlicAssign));
-  exports.Set("ftSaliency", Napi::Function::New(env, FtSaliency));
+  exports.Set("ftSaliencyRgb", Napi::Function::New(env, FtSaliencyRgb));
   exports.Set("fastMbd", Napi::Function::New(env, FastMbd));
   exports.Set("resizeAreaDown", Napi::Function::New(env, ResizeAreaDown));
   exports.Set("resizeBilinear", Napi::Function::New(env, ResizeBilinear));

@@ -3,7 +3,7 @@ import { decodeImage, imageMaskFolder, sharedDataset, type RgbImage } from '@dil
 import { nativeSaliencyKernels, withTypeScriptKernels } from './native';
 import { createEstimator, METHOD_NAMES, type MethodName } from './registry';
 import { syntheticScene } from './testing/synthetic';
-import { rgbToLab } from './util/color';
+import { LAB_TABLES, rgbToLab } from './util/color';
 import { slic } from './superpixel/slic';
 import { greyBinned, resizeArea, resizeBilinear, upscaleToUint8 } from './util/resize';
 import { fastMbd } from './methods/mbd';
@@ -89,7 +89,8 @@ describe('native saliency kernels give the same bits as the TypeScript', () => {
 
   it('rejects wrong and short buffers with a named error', () => {
     const kk = k as NonNullable<typeof k>;
-    expect(() => kk.ftSaliency(new Float32Array(10), 4, 4, new Float32Array(16))).toThrow(/ftSaliency lab: too short/);
+    const t = LAB_TABLES;
+    expect(() => kk.ftSaliencyRgb(new Uint8Array(10), 4, 4, t.srgbToLinear, t.f, t.fSteps, t.fMax, new Float32Array(16))).toThrow(/ftSaliencyRgb rgb: too short/);
     expect(() => kk.greyBinned(new Float32Array(48) as unknown as Uint8Array, 4, 4, 2, 2, new Float32Array(4))).toThrow(/greyBinned rgb: wrong typed array type/);
   });
 });

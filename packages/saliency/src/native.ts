@@ -15,7 +15,7 @@ export interface SaliencyKernels {
     sl: Float64Array, sa: Float64Array, sb: Float64Array, sx: Float64Array, sy: Float64Array,
     offset: number, invwt: number, labels: Int32Array, dist: Float64Array,
   ): void;
-  ftSaliency(lab: Float32Array, w: number, h: number, sal: Float32Array): void;
+  ftSaliencyRgb(rgb: Uint8Array, w: number, h: number, srgbToLinear: Float64Array, fTable: Float64Array, fSteps: number, fMax: number, sal: Float32Array): void;
   fastMbd(img: Float32Array, w: number, h: number, passes: number, D: Float32Array): void;
   upscaleToUint8(src: Float32Array, w: number, h: number, dw: number, dh: number, out: Uint8Array): void;
   mbdCombine(lab: Float32Array, w: number, h: number, passes: number, centreBias: number, sal: Float32Array): void;

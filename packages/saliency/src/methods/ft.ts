@@ -1,5 +1,5 @@
 import type { GrayImage, RgbImage } from '@dilo/core';
-import { rgbToLab } from '../util/color';
+import { LAB_TABLES, rgbToLab } from '../util/color';
 import { toUint8 } from '../util/map';
 import { nativeSaliencyKernels } from '../native';
 
@@ -10,13 +10,14 @@ import { nativeSaliencyKernels } from '../native';
 export function ft(img: RgbImage): GrayImage {
   const { width: w, height: h } = img;
   const n = w * h;
-  const lab = rgbToLab(img);
   const k = nativeSaliencyKernels();
   if (k) {
+    // Lab, blur and distance in one native pass (same bits as the steps below)
     const sal = new Float32Array(n);
-    k.ftSaliency(lab, w, h, sal);
+    k.ftSaliencyRgb(img.data, w, h, LAB_TABLES.srgbToLinear, LAB_TABLES.f, LAB_TABLES.fSteps, LAB_TABLES.fMax, sal);
     return toUint8(sal, w, h);
   }
+  const lab = rgbToLab(img);
   let m0 = 0;
   let m1 = 0;
   let m2 = 0;

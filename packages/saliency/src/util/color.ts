@@ -61,6 +61,9 @@ function linearToLab(r: number, g: number, b: number, out: Float32Array | Float6
   out[o + 2] = 200 * (fy - fz);
 }
 
+/** The tables rgbToLab interpolates (the native kernels take them, so both use the same numbers). */
+export const LAB_TABLES = { srgbToLinear: SRGB_TO_LINEAR, f: F_TABLE, fSteps: F_STEPS, fMax: F_MAX } as const;
+
 /** Lab of every pixel, interleaved (length w*h*3). Colours repeat a lot, so a small memo keyed on the packed RGB saves the cube roots. */
 export function rgbToLab(img: RgbImage, out = new Float32Array(img.width * img.height * 3)): Float32Array {
   const d = img.data;
