@@ -42,5 +42,8 @@ describe('dilo CLI', () => {
     const r = await run(['data', 'synth', '--out', path.join(os.tmpdir(), 'dilo-bad'), '--classes', '40']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/classes must be an integer in \[2, 10\]/);
+    const d = await run(['demo', '--background', 'plaid']);
+    expect(d.code).toBe(2);
+    expect(d.err).toMatch(/--background must be grey, images or textures:DIR, got 'plaid'/);
   });
 });

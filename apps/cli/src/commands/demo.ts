@@ -10,6 +10,7 @@ interface DemoArgs {
   seed: number;
   epochs?: number;
   'dilo-p'?: number;
+  background?: string;
   'max-steps'?: number;
   json: boolean;
 }
@@ -45,16 +46,18 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('epochs', { type: 'number', describe: `pre-training epochs (default ${DEMO_DEFAULTS.pretrain.epochs})` })
       .option('max-steps', { type: 'number', describe: 'stop each pre-training run after this many steps (smoke runs)' })
       .option('dilo-p', { type: 'number', describe: `DiLo paste probability of the second run (default ${DEMO_DEFAULTS.dilo.p})` })
+      .option('background', { type: 'string', describe: `DiLo background of the second run: grey, images (other training images) or textures:DIR (default ${DEMO_DEFAULTS.dilo.background})` })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<DemoArgs>,
   handler: async (a) => {
     if (!Number.isInteger(a.seed)) throw new DiloUsageError(`--seed must be an integer, got ${a.seed}`);
     if (a.epochs !== undefined && !(Number.isInteger(a.epochs) && a.epochs > 0)) throw new DiloUsageError(`--epochs must be a positive integer, got ${a.epochs}`);
+    if (a.background !== undefined && !/^(grey|images|textures:.+)$/.test(a.background)) throw new DiloUsageError(`--background must be grey, images or textures:DIR, got '${a.background}'`);
     const root = findWorkspaceRoot();
     const cfg: DemoConfig = {
       ...DEMO_DEFAULTS,
       seed: a.seed,
       pretrain: { ...DEMO_DEFAULTS.pretrain, epochs: a.epochs ?? DEMO_DEFAULTS.pretrain.epochs, maxSteps: a['max-steps'] ?? null },
-      dilo: { ...DEMO_DEFAULTS.dilo, p: a['dilo-p'] ?? DEMO_DEFAULTS.dilo.p },
+      dilo: { ...DEMO_DEFAULTS.dilo, p: a['dilo-p'] ?? DEMO_DEFAULTS.dilo.p, background: a.background ?? DEMO_DEFAULTS.dilo.background },
     };
     const data = path.resolve(a.data ?? path.join(root, 'data', `objects-on-backgrounds-s${a.seed}`));
     const out = path.resolve(a.out ?? path.join(root, 'runs', `demo-s${a.seed}`));

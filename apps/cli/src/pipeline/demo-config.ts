@@ -23,6 +23,8 @@ export const DEMO_DEFAULTS: DemoConfig = {
   seed: 0,
   // ~40 px per superpixel gives ~100 superpixels on a 64x64 image (the paper's 600 px suit 400x300)
   saliency: { method: 'rbd', params: { slic: { pixelsPerSuperpixel: 40 }, boundaryBand: 2 } },
-  pretrain: { method: 'mocov2', arch: 'resnet18', width: 0.25, size: 32, epochs: 2, batch: 64, queue: 1024, workers: 1, maxSteps: null },
+  // 10 epochs: at 2 neither run picks up the dataset's background shortcut enough for DiLo to
+  // change it (docs/reproduction.md: demo grid vs demo-10ep); ~8 min for the whole demo on 2 idle cores
+  pretrain: { method: 'mocov2', arch: 'resnet18', width: 0.25, size: 32, epochs: 10, batch: 64, queue: 1024, workers: 1, maxSteps: null },
   dilo: { p: 0.3, background: 'grey' },
 };
