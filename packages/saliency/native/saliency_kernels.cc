@@ -480,21 +480,31 @@ Napi::Value GreyBinned(const Napi::CallbackInfo& info) {
 }
 
 // ---- util/map.ts toUint8: min-max to 0-255, rounded half up --------------------------------------
+// min and max of floats (as the TypeScript's comparisons: a NaN is skipped)
+DILO_HOT void minMax(const float* v, size_t n, float& lo, float& hi) {
+  float a = INFINITY, b = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    a = v[i] < a ? v[i] : a;
+    b = v[i] > b ? v[i] : b;
+  }
+  lo = a;
+  hi = b;
+}
+
+DILO_HOT void scaleToU8(const float* v, size_t n, double lo, double s, uint8_t* out) {
+  for (size_t i = 0; i < n; i++) out[i] = static_cast<uint8_t>(static_cast<int>((v[i] - lo) * s + 0.5));
+}
+
 /** toUint8(values Float32Array, n, out Uint8Array) */
 Napi::Value ToUint8(const Napi::CallbackInfo& info) {
   const size_t n = static_cast<size_t>(D(info, 1));
   const float* v = F32(0, "toUint8 values", n);
   uint8_t* out = U8(2, "toUint8 out", n);
-  double lo = INFINITY, hi = -INFINITY;
-  for (size_t i = 0; i < n; i++) {
-    lo = std::min<double>(lo, v[i]);
-    hi = std::max<double>(hi, v[i]);
-  }
+  float flo, fhi;
+  minMax(v, n, flo, fhi);
+  const double lo = flo, hi = fhi;
   std::fill(out, out + n, 0);
-  if (hi > lo && std::isfinite(hi - lo)) {
-    const double s = 255 / (hi - lo);
-    for (size_t i = 0; i < n; i++) out[i] = static_cast<uint8_t>(static_cast<int>((v[i] - lo) * s + 0.5));
-  }
+  if (hi > lo && std::isfinite(hi - lo)) scaleToU8(v, n, lo, 255 / (hi - lo), out);
   return info.Env().Undefined();
 }
 
