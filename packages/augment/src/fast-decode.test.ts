@@ -54,3 +54,19 @@ describe('fast decode', () => {
     await expect(decodeImageFast(path.join(dir, 'broken.jpg'))).rejects.toThrow(/broken\.jpg/);
   });
 });
+
+describe('pngSize (the map-size check of maps that are not decoded)', () => {
+  it('reads width and height from the IHDR chunk, null for other formats, names an unreadable file', async () => {
+    const { pngSize } = await import('./two-view');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pngsize-'));
+    const png = path.join(dir, 'm.png');
+    await sharp(Buffer.alloc(37 * 21, 128), { raw: { width: 37, height: 21, channels: 1 } }).png().toFile(png);
+    expect(pngSize(png)).toEqual({ width: 37, height: 21 });
+    const jpg = path.join(dir, 'm.jpg');
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).jpeg().toFile(jpg);
+    expect(pngSize(jpg)).toBeNull();
+    expect(() => pngSize(path.join(dir, 'missing.png'))).toThrow(DiloInputError);
+    expect(() => pngSize(path.join(dir, 'missing.png'))).toThrow(/missing\.png.*ENOENT/);
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+});
