@@ -20,7 +20,7 @@ describe('dilo demo (smoke: tiny dataset, 2 steps per run)', () => {
       wallSeconds: number;
     };
     expect(s.runs.moco.diloP).toBe(0);
-    expect(s.runs.dilo.diloP).toBe(0.3);
+    expect(s.runs.dilo.diloP).toBe(0.5); // the default paste rate (pipeline/demo-config.ts)
     for (const r of [s.runs.moco, s.runs.dilo]) {
       expect(Object.keys(r.backgrounds).sort()).toEqual(['mixed-rand', 'mixed-same', 'only-bg', 'only-fg', 'original']);
       for (const v of [r.linearTop1, r.knnTop1, r.camEnergyInside, ...Object.values(r.backgrounds)]) {
