@@ -18,7 +18,9 @@ export class Sgd {
   constructor(readonly opts: SgdOptions) {}
 
   step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
-    const fused = torchOps()?.sgdMomentumStep;
+    const ops = torchOps();
+    const fused = ops?.sgdMomentumStep;
+    const o = { lr, momentum: this.opts.momentum, weightDecay: this.opts.weightDecay };
     tf.tidy(() => {
       for (const [name, p] of params) {
         const g = grads.get(name);
@@ -28,9 +30,11 @@ export class Sgd {
           buf = tf.variable(tf.zerosLike(p), false);
           this.buffers.set(name, buf);
         }
+        // in place, one native pass, as torch.optim.SGD (where p and buf own their memory)
+        if (ops?.sgdMomentumStepInPlace(p, g, buf, o)) continue;
         if (fused) {
           // one native call (three ATen passes) instead of six tfjs ops
-          const r = fused(p, g, buf, { lr, momentum: this.opts.momentum, weightDecay: this.opts.weightDecay });
+          const r = fused(p, g, buf, o);
           buf.assign(r.buf);
           p.assign(r.param);
           continue;

@@ -149,14 +149,15 @@ function firstLine(err: unknown): string {
 }
 
 /** The torch engine's fused operations (see @dilo/engine-torch). */
-export type TorchOps = Pick<typeof import('@dilo/engine-torch'), 'batchNormTrain' | 'sgdMomentumStep' | 'lerp'>;
+export type TorchOps = Pick<typeof import('@dilo/engine-torch'), 'batchNormTrain' | 'sgdMomentumStep' | 'sgdMomentumStepInPlace' | 'lerp' | 'lerpInPlace'>;
 /** The torch engine's training-mode batch norm, optionally fused with a residual add and a ReLU. */
 export type FusedBatchNormTrain = TorchOps['batchNormTrain'];
 
 /**
  * The torch engine's fused operations while torch is the active backend, else undefined:
  * PyTorch's own BN kernels (one call forward, one backward), the SGD-with-momentum update and
- * lerp (MoCo's key-encoder update) as single native calls. Callers fall back to plain tfjs ops.
+ * lerp (MoCo's key-encoder update) as single native calls, in place where the memory is not
+ * shared. Callers fall back to plain tfjs ops.
  */
 export function torchOps(): TorchOps | undefined {
   if (tf.getBackend() !== 'torch') return undefined;

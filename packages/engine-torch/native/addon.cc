@@ -427,6 +427,28 @@ at::Tensor oihw(const at::Tensor& hwio, bool depthwise) {
 // convolution memory: channels-last (what tfjs holds) so oneDNN needs no layout change
 at::Tensor clInput(const at::Tensor& x) { return nchw(x).contiguous(at::MemoryFormat::ChannelsLast); }
 
+// A channels-last convolution wants its filter as channels-last OIHW (memory order O, H, W, I). A
+// tfjs HWIO filter viewed as OIHW has the output channel innermost, and ATen would transpose it
+// into that order at every call (a strided copy: about a third of a ResNet-18 step at 32 px). So
+// the first convolution that uses a filter re-lays out the holder's tensor once: same values
+// (tfjs sees no change), physical order O, H, W, I. Element-wise results (SGD, lerp) and the
+// filter gradient (channels-last from oneDNN) keep that order, so it is paid about once per tensor.
+at::Tensor convFilter(const Napi::Value& v, bool depthwise) {
+  Holder* h = holder(v);
+  if (depthwise || h->t.dim() != 4) return oihw(h->t, depthwise);
+  at::Tensor o = oihw(h->t, false);
+  if (!o.is_contiguous(at::MemoryFormat::ChannelsLast)) {
+    // a fresh tensor with HWIO sizes and O,H,W,I strides, not a permuted view: a view would keep
+    // its base alive, and the in-place updates below need to see one owner
+    int64_t H = h->t.size(0), W = h->t.size(1), I = h->t.size(2);
+    at::Tensor r = at::empty_strided(h->t.sizes(), {W * I, I, 1, H * W * I}, h->t.options());
+    r.copy_(h->t);
+    h->t = r;
+    o = oihw(h->t, false);
+  }
+  return o;
+}
+
 struct ConvArgs {
   std::vector<int64_t> stride, dilation, pad;  // pad = [top, bottom, left, right]
   int64_t groups = 1;
@@ -453,27 +475,27 @@ at::Tensor padNchw(const at::Tensor& x, const ConvArgs& c, double value = 0) {
 
 Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   const at::Tensor& x = T(info[0]);
-  const at::Tensor& w = T(info[1]);
   ConvArgs c = convArgs(info, 2);
+  at::Tensor w = convFilter(info[1], c.depthwise);
   at::Tensor bias = info.Length() > 6 && info[6].IsExternal() ? T(info[6]) : at::Tensor();
   at::Tensor xi = padNchw(clInput(x), c);
   int64_t groups = c.depthwise ? x.size(3) : 1;
-  at::Tensor y = at::convolution(xi, oihw(w, c.depthwise), bias, c.stride, c.atenPad(), c.dilation, false, {0, 0}, groups);
+  at::Tensor y = at::convolution(xi, w, bias, c.stride, c.atenPad(), c.dilation, false, {0, 0}, groups);
   return wrap(info.Env(), nhwc(y));
 }
 
 // Conv2DBackpropInput(dy, filter, inputShape NHWC, ...)
 Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
   const at::Tensor& dy = T(info[0]);
-  const at::Tensor& w = T(info[1]);
   auto inShape = ints(info[2]);
   ConvArgs c = convArgs(info, 3);
+  at::Tensor w = convFilter(info[1], c.depthwise);
   int64_t H = inShape[1] + (c.symmetric() ? 0 : c.pad[0] + c.pad[1]);
   int64_t W = inShape[2] + (c.symmetric() ? 0 : c.pad[2] + c.pad[3]);
   // only the input's sizes and layout matter to the data gradient
   at::Tensor xShape = at::empty({inShape[0], inShape[3], H, W}, dy.options().memory_format(at::MemoryFormat::ChannelsLast));
   int64_t groups = c.depthwise ? inShape[3] : 1;
-  auto r = at::convolution_backward(clInput(dy), xShape, oihw(w, c.depthwise), c10::nullopt, c.stride, c.atenPad(), c.dilation, false, {0, 0}, groups, {true, false, false});
+  auto r = at::convolution_backward(clInput(dy), xShape, w, c10::nullopt, c.stride, c.atenPad(), c.dilation, false, {0, 0}, groups, {true, false, false});
   at::Tensor dx = std::get<0>(r);
   if (!c.symmetric()) dx = dx.narrow(2, c.pad[0], inShape[1]).narrow(3, c.pad[2], inShape[2]);
   return wrap(info.Env(), nhwc(dx));
@@ -494,6 +516,28 @@ Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
   at::Tensor dw = std::get<1>(r);  // OIHW
   at::Tensor hwio = c.depthwise ? dw.permute({2, 3, 1, 0}).reshape({fShape[0], fShape[1], fShape[2], fShape[3]}) : dw.permute({2, 3, 1, 0});
   return wrap(info.Env(), hwio);
+}
+
+// Both gradients of a convolution in one oneDNN backward call, as PyTorch's autograd computes
+// them: Conv2DBackprop(x, dy, filter, ...) -> [dx, dfilter]
+Napi::Value Conv2DBackprop(const Napi::CallbackInfo& info) {
+  const at::Tensor& x = T(info[0]);
+  const at::Tensor& dy = T(info[1]);
+  ConvArgs c = convArgs(info, 3);
+  at::Tensor w = convFilter(info[2], c.depthwise);
+  std::vector<int64_t> fShape = T(info[2]).sizes().vec();
+  at::Tensor xi = padNchw(clInput(x), c);
+  int64_t groups = c.depthwise ? x.size(3) : 1;
+  auto r = at::convolution_backward(clInput(dy), xi, w, c10::nullopt, c.stride, c.atenPad(), c.dilation, false, {0, 0}, groups, {true, true, false});
+  at::Tensor dx = std::get<0>(r);
+  if (!c.symmetric()) dx = dx.narrow(2, c.pad[0], x.size(1)).narrow(3, c.pad[2], x.size(2));
+  at::Tensor dw = std::get<1>(r);
+  at::Tensor hwio = c.depthwise ? dw.permute({2, 3, 1, 0}).reshape(fShape) : dw.permute({2, 3, 1, 0});
+  Napi::Env env = info.Env();
+  auto out = Napi::Array::New(env, 2);
+  out.Set(0u, wrap(env, nhwc(dx)));
+  out.Set(1u, wrap(env, hwio));
+  return out;
 }
 
 // MaxPool(x, [kh, kw], strides, pads): keeps argmax indices for MaxPoolGrad
@@ -633,6 +677,63 @@ Napi::Value Lerp(const Napi::CallbackInfo& info) {
   return wrap(info.Env(), at::lerp(T(info[0]), T(info[1]), D(info, 2)));
 }
 
+// True when nothing but this holder sees the tensor's memory: no other holder shares its
+// TensorImpl (an identity alias) or its storage (a view). JS checks the tfjs side (one dataId
+// reference) before calling the in-place updates below.
+bool owned(const at::Tensor& t) { return t.use_count() == 1 && t.storage().use_count() == 1; }
+
+// SgdMomentum in place, as torch.optim.SGD does it: p and buf are overwritten, nothing is
+// allocated, one pass over memory. (p, g, buf, lr, momentum, wd) -> false (and nothing changed)
+// when p or buf is shared, so the caller takes the allocating path.
+Napi::Value SgdMomentumInPlace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Holder* hp = holder(info[0]);
+  Holder* hb = holder(info[2]);
+  const at::Tensor& g = T(info[1]);
+  float lr = static_cast<float>(D(info, 3)), momentum = static_cast<float>(D(info, 4)), wd = static_cast<float>(D(info, 5));
+  at::Tensor& p = hp->t;
+  if (hp == hb || !owned(p) || !owned(hb->t) || p.scalar_type() != at::kFloat || hb->t.scalar_type() != at::kFloat ||
+      g.scalar_type() != at::kFloat || !p.sizes().equals(g.sizes()) || !p.sizes().equals(hb->t.sizes())) {
+    return Napi::Boolean::New(env, false);
+  }
+  // buf takes p's memory order once (a filter's O,H,W,I), so later steps run the fused loop
+  if (!hb->t.strides().equals(p.strides()) && p.is_non_overlapping_and_dense()) {
+    at::Tensor nb = at::empty_strided(p.sizes(), p.strides(), p.options());
+    nb.copy_(hb->t);
+    hb->t = nb;
+  }
+  at::Tensor& buf = hb->t;
+  if (p.is_non_overlapping_and_dense() && buf.strides().equals(p.strides()) && g.strides().equals(p.strides())) {
+    float* pp = p.data_ptr<float>();
+    float* pb = buf.data_ptr<float>();
+    const float* pg = g.data_ptr<float>();
+    at::parallel_for(0, p.numel(), 16384, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; i++) {
+        float nb = momentum * pb[i] + (pg[i] + wd * pp[i]);
+        pb[i] = nb;
+        pp[i] -= lr * nb;
+      }
+    });
+  } else {
+    at::Tensor d = wd != 0 ? at::add(g, p, wd) : g;
+    buf.mul_(momentum).add_(d);
+    p.sub_(buf, lr);
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// a <- a + w * (b - a) in place; false (nothing changed) when a's memory is shared
+Napi::Value LerpInPlace(const Napi::CallbackInfo& info) {
+  Holder* ha = holder(info[0]);
+  const at::Tensor& b = T(info[1]);
+  if (!owned(ha->t) || ha->t.scalar_type() != at::kFloat || b.scalar_type() != at::kFloat || !ha->t.sizes().equals(b.sizes()) ||
+      ha->t.is_same(b)) {
+    return Napi::Boolean::New(info.Env(), false);
+  }
+  ha->t.lerp_(b, D(info, 2));
+  return Napi::Boolean::New(info.Env(), true);
+}
+
 #define FN(name) exports.Set(#name, Napi::Function::New(env, guarded<name>, #name))
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -643,9 +744,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN(Reshape); FN(Transpose); FN(Slice); FN(StridedSlice); FN(Concat); FN(Stack); FN(Unstack); FN(Split);
   FN(Pad); FN(Tile); FN(Reverse); FN(Gather); FN(SegmentSum); FN(OneHot); FN(Range);
   FN(MatMul);
-  FN(Conv2D); FN(Conv2DBackpropInput); FN(Conv2DBackpropFilter);
+  FN(Conv2D); FN(Conv2DBackpropInput); FN(Conv2DBackpropFilter); FN(Conv2DBackprop);
   FN(MaxPool); FN(MaxPoolGrad); FN(AvgPool); FN(AvgPoolGrad); FN(BatchNorm); FN(BatchNormTrain); FN(BatchNormTrainGrad);
-  FN(SgdMomentum); FN(Lerp);
+  FN(SgdMomentum); FN(Lerp); FN(SgdMomentumInPlace); FN(LerpInPlace);
   return exports;
 }
 

@@ -6,5 +6,5 @@ export { addonPath } from './native';
 export { batchNormTrain, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './ops/batch-norm';
 export type { BatchNormTrainOptions, BatchNormTrainResult } from './ops/batch-norm';
 export { setLeanGradients, leanGradientsEnabled } from './lean-gradients';
-export { sgdMomentumStep, lerp, SGD_MOMENTUM, LERP } from './ops/optim';
+export { sgdMomentumStep, sgdMomentumStepInPlace, lerp, lerpInPlace, SGD_MOMENTUM, LERP } from './ops/optim';
 export type { SgdMomentumOptions } from './ops/optim';

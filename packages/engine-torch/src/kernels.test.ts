@@ -83,7 +83,7 @@ const forward: Case[] = [
   ]],
 ];
 
-// gradients: tfjs' gradient functions run the backward kernels (Conv2DBackpropInput/Filter, MaxPoolGrad, ...)
+// gradients: tfjs' gradient functions run the backward kernels (DiloConv2DBackprop or Conv2DBackpropInput/Filter, MaxPoolGrad, ...)
 function grads(f: (...xs: tf.Tensor[]) => tf.Tensor, make: () => tf.Tensor[]): () => tf.Tensor[] {
   return () => {
     const xs = make();
@@ -95,6 +95,9 @@ const c4 = (t: tf.Tensor) => t as tf.Tensor4D;
 const backward: Case[] = [
   ['grad conv2d same stride 2', grads((x, w) => tf.conv2d(c4(x), c4(w), 2, 'same'), () => [r(30, [2, 8, 7, 3]), r(31, [3, 3, 3, 4])]), { atol: 1e-3, rtol: 1e-3 }],
   ['grad conv2d pad 1', grads((x, w) => tf.conv2d(c4(x), c4(w), 1, 1), () => [r(32, [2, 7, 7, 2]), r(33, [3, 3, 2, 3])]), { atol: 1e-3, rtol: 1e-3 }],
+  // one input differentiated: the separate kernels (both at once take DiloConv2DBackprop, above)
+  ['grad conv2d input only, same stride 2', grads((x) => tf.conv2d(c4(x), c4(r(31, [3, 3, 3, 4])), 2, 'same'), () => [r(30, [2, 8, 7, 3])]), { atol: 1e-3, rtol: 1e-3 }],
+  ['grad conv2d filter only, same stride 2', grads((w) => tf.conv2d(c4(r(30, [2, 8, 7, 3])), c4(w), 2, 'same'), () => [r(31, [3, 3, 3, 4])]), { atol: 1e-3, rtol: 1e-3 }],
   ['grad depthwise', grads((x, w) => tf.depthwiseConv2d(c4(x), c4(w), 1, 'same'), () => [r(34, [2, 6, 6, 3]), r(35, [3, 3, 3, 2])]), { atol: 1e-3, rtol: 1e-3 }],
   ['grad maxPool same / pad 1', grads((x) => tf.add(tf.maxPool(c4(x), 3, 2, 'same'), tf.mean(tf.maxPool(c4(x), 3, 2, 1))), () => [r(36, [2, 8, 8, 3])])],
   ['grad avgPool', grads((x) => tf.avgPool(c4(x), 2, 2, 'valid'), () => [r(37, [2, 8, 8, 3])])],

@@ -47,6 +47,8 @@ export interface TorchNative {
   Conv2D(x: H, w: H, strides: number[], dilations: number[], pads: number[], depthwise: boolean, bias?: Opt): H;
   Conv2DBackpropInput(dy: H, w: H, inShape: number[], strides: number[], dilations: number[], pads: number[], depthwise: boolean): H;
   Conv2DBackpropFilter(x: H, dy: H, filterShape: number[], strides: number[], dilations: number[], pads: number[], depthwise: boolean): H;
+  /** [dx, dfilter] in one backward call */
+  Conv2DBackprop(x: H, dy: H, filter: H, strides: number[], dilations: number[], pads: number[], depthwise: boolean): H[];
   MaxPool(x: H, filter: number[], strides: number[], pads: number[]): H;
   MaxPoolGrad(dy: H, x: H, y: H, filter: number[], strides: number[], pads: number[]): H;
   AvgPool(x: H, filter: number[], strides: number[], pads: number[]): H;
@@ -60,6 +62,9 @@ export interface TorchNative {
   SgdMomentum(p: H, g: H, buf: H, lr: number, momentum: number, weightDecay: number): H[];
   /** a + w * (b - a) */
   Lerp(a: H, b: H, w: number): H;
+  /** in-place updates: false (nothing changed) when the memory is shared */
+  SgdMomentumInPlace(p: H, g: H, buf: H, lr: number, momentum: number, weightDecay: number): boolean;
+  LerpInPlace(a: H, b: H, w: number): boolean;
 }
 
 export const DTYPE_CODE = { float32: 0, int32: 1, bool: 2 } as const;

@@ -66,6 +66,19 @@ function backpropFilter(inputs: Inputs, backend: TorchBackend, attrs: NamedAttrM
   );
 }
 
+/** Kernel name of both convolution gradients in one call (torch backend only; see conv-backprop.ts). */
+export const CONV2D_BACKPROP = 'DiloConv2DBackprop';
+
+function backpropBoth(inputs: Inputs, backend: TorchBackend, attrs: NamedAttrMap) {
+  if (!nhwc(attrs)) throw new Error(`${CONV2D_BACKPROP}: NHWC only (dataFormat ${String(attrs.dataFormat)})`);
+  const x = inputs.x!;
+  const f = inputs.filter!;
+  const info = convInfo(x.shape, f.shape, attrs, false);
+  return backend.native
+    .Conv2DBackprop(backend.handle(x), backend.handle(inputs.dy!), backend.handle(f), [info.strideHeight, info.strideWidth], [info.dilationHeight, info.dilationWidth], pads(info), false)
+    .map((h) => backend.output(h));
+}
+
 function poolInfo(xShape: number[], attrs: NamedAttrMap): backend_util.Conv2DInfo {
   return backend_util.computePool2DInfo(xShape as Shape4, attrs.filterSize as [number, number], attrs.strides as [number, number], 1, attrs.pad as Pad, attrs.dimRoundingMode as 'floor' | undefined);
 }
@@ -78,6 +91,7 @@ export function registerConvKernels(): void {
   register('Conv2DBackpropInput', ({ inputs, backend, attrs }) => backpropInput(inputs, backend, attrs, false));
   register('DepthwiseConv2dNativeBackpropInput', ({ inputs, backend, attrs }) => backpropInput(inputs, backend, attrs, true));
   register('Conv2DBackpropFilter', ({ inputs, backend, attrs }) => backpropFilter(inputs, backend, attrs, false));
+  register(CONV2D_BACKPROP, ({ inputs, backend, attrs }) => backpropBoth(inputs, backend, attrs));
   register('DepthwiseConv2dNativeBackpropFilter', ({ inputs, backend, attrs }) => backpropFilter(inputs, backend, attrs, true));
 
   register('MaxPool', ({ inputs, backend, attrs }) => {
