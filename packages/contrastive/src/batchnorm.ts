@@ -110,16 +110,10 @@ function fusedTraining(fused: FusedBatchNormTrain, x: tf.Tensor4D, p: BatchNormP
   if (n % g !== 0) throw new Error(`batch ${n} is not divisible into ${g} BN groups`);
   const count = (n / g) * h * w;
   if (count < 2) throw new Error(`BatchNorm in training mode needs more than one value per channel (got ${count})`);
-  // groups are batch slices, each normalised with its own statistics
-  const xs = g === 1 ? [x] : tf.split(x, g, 0);
-  const rs = tail.residual ? (g === 1 ? [tail.residual] : tf.split(tail.residual, g, 0)) : undefined;
-  const outs = xs.map((xi, i) => fused(xi, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, { epsilon: BN_EPS, relu: tail.relu ?? false, residual: rs?.[i] }));
-  if (mode.updateStats !== false) {
-    const mean = tf.stack(outs.map((o) => o.mean));
-    const variance = tf.stack(outs.map((o) => o.variance));
-    updateRunningStats(p, mean, variance, g, c, count);
-  }
-  return (g === 1 ? outs[0].y : tf.concat(outs.map((o) => o.y), 0)) as tf.Tensor4D;
+  // groups are batch slices, each normalised with its own statistics, in one kernel call
+  const out = fused(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, { epsilon: BN_EPS, relu: tail.relu ?? false, residual: tail.residual, groups: g });
+  if (mode.updateStats !== false) updateRunningStats(p, out.mean, out.variance, g, c, count);
+  return out.y as tf.Tensor4D;
 }
 
 /** running statistics carry no gradient; written from inside the forward pass */

@@ -619,37 +619,80 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
 
 // Training-mode batch norm over all axes but the last (channels), as one ATen kernel, with an
 // optional residual added and ReLU applied in place (the ResNet block tail):
-// (x, scale, offset, eps, residual|undefined, relu) -> [y, batch mean, 1/sqrt(batch var + eps)]
+// (x, scale, offset, eps, residual|undefined, relu, groups = 1) -> [y, batch mean, 1/sqrt(batch var + eps)],
+// the statistics [C], or [groups, C] with groups > 1
 Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
   const at::Tensor& x = T(info[0]);
   int64_t c = x.size(-1);
+  int64_t groups = info.Length() > 6 ? I(info, 6) : 1;
   // [..., C] viewed as [M, C, 1, 1]: ATen's CPU kernel treats N,C,1,1 as channels-last (vectorised over C)
   at::Tensor x4 = x.reshape({-1, c, 1, 1});
-  auto r = at::native_batch_norm(x4, T(info[1]), T(info[2]), at::Tensor(), at::Tensor(), true, 0.0, D(info, 3));
-  at::Tensor y = std::get<0>(r).reshape(x.sizes());
+  at::Tensor y, mean, invstd;
+  if (groups == 1) {
+    auto r = at::native_batch_norm(x4, T(info[1]), T(info[2]), at::Tensor(), at::Tensor(), true, 0.0, D(info, 3));
+    y = std::get<0>(r).reshape(x.sizes());
+    mean = std::get<1>(r);
+    invstd = std::get<2>(r);
+  } else {
+    // shuffle-BN groups: consecutive batch slices (contiguous row ranges of x4, no copy), each
+    // normalised with its own statistics (libtorch 1.13 has no CPU native_batch_norm.out, so the
+    // slices' outputs are concatenated)
+    int64_t rows = x4.size(0) / groups;
+    std::vector<at::Tensor> ys, means, invstds;
+    for (int64_t g = 0; g < groups; g++) {
+      auto r = at::native_batch_norm(x4.narrow(0, g * rows, rows), T(info[1]), T(info[2]), at::Tensor(), at::Tensor(), true, 0.0, D(info, 3));
+      ys.push_back(std::get<0>(r));
+      means.push_back(std::get<1>(r));
+      invstds.push_back(std::get<2>(r));
+    }
+    y = at::cat(ys, 0).reshape(x.sizes());
+    mean = at::stack(means);
+    invstd = at::stack(invstds);
+  }
   if (info[4].IsExternal()) y.add_(T(info[4]));
   if (B(info, 5)) y.relu_();
   Napi::Env env = info.Env();
   auto out = Napi::Array::New(env, 3);
   out.Set(0u, wrap(env, y));
-  out.Set(1u, wrap(env, std::get<1>(r)));
-  out.Set(2u, wrap(env, std::get<2>(r)));
+  out.Set(1u, wrap(env, mean));
+  out.Set(2u, wrap(env, invstd));
   return out;
 }
 
-// gradient of BatchNormTrain: (dy, x, scale, mean, invstd, eps, y|undefined when no ReLU)
+// gradient of BatchNormTrain: (dy, x, scale, mean, invstd, eps, y|undefined when no ReLU, groups = 1)
 // -> [dx, dscale, doffset, gradient at the pre-ReLU sum (= the residual's gradient)]
 Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
   at::Tensor g = T(info[0]);
   const at::Tensor& x = T(info[1]);
   if (info[6].IsExternal()) g = at::threshold_backward(g, T(info[6]), 0);
   int64_t c = x.size(-1);
-  auto r = at::native_batch_norm_backward(g.reshape({-1, c, 1, 1}), x.reshape({-1, c, 1, 1}), T(info[2]), at::Tensor(), at::Tensor(), T(info[3]), T(info[4]), true, D(info, 5), {true, true, true});
+  int64_t groups = info.Length() > 7 ? I(info, 7) : 1;
+  at::Tensor dx, dscale, doffset;
+  if (groups == 1) {
+    auto r = at::native_batch_norm_backward(g.reshape({-1, c, 1, 1}), x.reshape({-1, c, 1, 1}), T(info[2]), at::Tensor(), at::Tensor(), T(info[3]), T(info[4]), true, D(info, 5), {true, true, true});
+    dx = std::get<0>(r).reshape(x.sizes());
+    dscale = std::get<1>(r);
+    doffset = std::get<2>(r);
+  } else {
+    // per group (mean and invstd are [groups, C]); scale and offset gradients summed over groups
+    at::Tensor g4 = g.reshape({-1, c, 1, 1});
+    at::Tensor x4 = x.reshape({-1, c, 1, 1});
+    int64_t rows = x4.size(0) / groups;
+    std::vector<at::Tensor> dxs;
+    for (int64_t k = 0; k < groups; k++) {
+      auto r = at::native_batch_norm_backward(g4.narrow(0, k * rows, rows), x4.narrow(0, k * rows, rows), T(info[2]), at::Tensor(), at::Tensor(),
+                                              T(info[3]).select(0, k), T(info[4]).select(0, k), true, D(info, 5), {true, true, true});
+      dxs.push_back(std::get<0>(r));
+      dscale = k == 0 ? std::get<1>(r) : dscale + std::get<1>(r);
+      doffset = k == 0 ? std::get<2>(r) : doffset + std::get<2>(r);
+    }
+    dx = at::cat(dxs, 0).reshape(x.sizes());
+  }
   Napi::Env env = info.Env();
   auto out = Napi::Array::New(env, 4);
-  out.Set(0u, wrap(env, std::get<0>(r).reshape(x.sizes())));
-  out.Set(1u, wrap(env, std::get<1>(r)));
-  out.Set(2u, wrap(env, std::get<2>(r)));
+  out.Set(0u, wrap(env, dx));
+  out.Set(1u, wrap(env, dscale));
+  out.Set(2u, wrap(env, doffset));
   out.Set(3u, wrap(env, g));
   return out;
 }

@@ -11,26 +11,28 @@ const values = (ts: tf.Tensor[]) => ts.map((t) => Array.from(t.dataSync()));
 
 d('fused training batch norm', () => {
   // torch runs the fused ATen kernels; cpu runs the same formula as plain tfjs ops
-  function run(backend: string, withTail: boolean): number[][] {
+  function run(backend: string, withTail: boolean, groups: number): number[][] {
     tf.setBackend(backend);
     return tf.tidy(() => {
-      const x = rand(1, [2, 5, 4, 6]);
+      const x = rand(1, [4, 5, 4, 6]);
       const g = rand(2, [6], 0.5, 1.5) as tf.Tensor1D;
       const b = rand(3, [6]) as tf.Tensor1D;
-      const res = rand(4, [2, 5, 4, 6]);
-      const dy = rand(5, [2, 5, 4, 6]);
+      const res = rand(4, [4, 5, 4, 6]);
+      const dy = rand(5, [4, 5, 4, 6]);
       const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, rr: tf.Tensor) =>
-        batchNormTrain(xx, gg as tf.Tensor1D, bb as tf.Tensor1D, withTail ? { relu: true, residual: rr, epsilon: 1e-3 } : { epsilon: 1e-3 }).y;
-      const { mean, variance } = batchNormTrain(x, g, b, { epsilon: 1e-3 });
+        batchNormTrain(xx, gg as tf.Tensor1D, bb as tf.Tensor1D, withTail ? { relu: true, residual: rr, epsilon: 1e-3, groups } : { epsilon: 1e-3, groups }).y;
+      const { mean, variance } = batchNormTrain(x, g, b, { epsilon: 1e-3, groups });
+      expect(mean.shape).toEqual(groups === 1 ? [6] : [groups, 6]);
       const y = f(x, g, b, res);
       const loss = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, rr?: tf.Tensor) => tf.sum(tf.mul(f(xx, gg, bb, rr ?? res), dy));
       const grads = withTail ? tf.grads(loss)([x, g, b, res]) : tf.grads(loss)([x, g, b]);
       return values([y, mean, variance, ...grads]);
     });
   }
-  it.each([[false], [true]])('matches plain ops forward and backward (relu + residual: %s)', (withTail) => {
-    const want = run('cpu', withTail);
-    const got = run('torch', withTail);
+  // groups: shuffle-BN, each batch slice with its own statistics (MoCo's key encoder)
+  it.each([[false, 1], [true, 1], [false, 2], [true, 2]])('matches plain ops forward and backward (relu + residual: %s, groups %d)', (withTail, groups) => {
+    const want = run('cpu', withTail, groups);
+    const got = run('torch', withTail, groups);
     const names = ['y', 'mean', 'variance', 'dx', 'dscale', 'doffset', 'dresidual'].slice(0, want.length);
     expect(got.length).toBe(want.length);
     names.forEach((n, i) => {

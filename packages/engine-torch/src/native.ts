@@ -55,9 +55,9 @@ export interface TorchNative {
   AvgPoolGrad(dy: H, x: H, filter: number[], strides: number[], pads: number[]): H;
   BatchNorm(x: H, mean: H, variance: H, scale: Opt, offset: Opt, eps: number): H;
   /** [y, mean, invstd]; y = relu?(bn(x) + residual?) */
-  BatchNormTrain(x: H, scale: H, offset: H, eps: number, residual: Opt, relu: boolean): H[];
+  BatchNormTrain(x: H, scale: H, offset: H, eps: number, residual: Opt, relu: boolean, groups: number): H[];
   /** [dx, dscale, doffset, dresidual]; y given when the forward applied ReLU */
-  BatchNormTrainGrad(dy: H, x: H, scale: H, mean: H, invstd: H, eps: number, y: Opt): H[];
+  BatchNormTrainGrad(dy: H, x: H, scale: H, mean: H, invstd: H, eps: number, y: Opt, groups: number): H[];
   /** [p', buf'] of torch.optim.SGD with momentum and weight decay */
   SgdMomentum(p: H, g: H, buf: H, lr: number, momentum: number, weightDecay: number): H[];
   /** a + w * (b - a) */

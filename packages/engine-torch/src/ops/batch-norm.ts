@@ -12,13 +12,18 @@ export interface BatchNormTrainOptions {
   residual?: tf.Tensor;
   /** apply ReLU to the result */
   relu?: boolean;
+  /**
+   * shuffle-BN groups: the batch (first axis) is cut into this many consecutive slices, each
+   * normalised with its own statistics (default 1); mean and variance are then [groups, C]
+   */
+  groups?: number;
 }
 
 export interface BatchNormTrainResult {
   y: tf.Tensor;
-  /** batch mean and biased batch variance per channel (for running statistics) */
-  mean: tf.Tensor1D;
-  variance: tf.Tensor1D;
+  /** batch mean and biased batch variance per channel (for running statistics); [groups, C] with groups > 1 */
+  mean: tf.Tensor;
+  variance: tf.Tensor;
 }
 
 /**
@@ -31,21 +36,26 @@ export interface BatchNormTrainResult {
 export function batchNormTrain(x: tf.Tensor, scale: tf.Tensor1D, offset: tf.Tensor1D, opts: BatchNormTrainOptions = {}): BatchNormTrainResult {
   const epsilon = opts.epsilon ?? 1e-5;
   const relu = opts.relu ?? false;
+  const groups = opts.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1 || x.shape[0] % groups !== 0) throw new Error(`batchNormTrain: a batch of ${x.shape[0]} does not split into ${groups} groups`);
   if (tf.getBackend() === BACKEND_NAME) {
     const inputs: tf.NamedTensorMap = { x, scale, offset };
     if (opts.residual) inputs.residual = opts.residual;
-    const [y, mean, invstd] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon, relu, hasResidual: !!opts.residual }) as tf.Tensor[];
-    const variance = tf.tidy(() => tf.sub(tf.reciprocal(tf.square(invstd)), epsilon)) as tf.Tensor1D;
+    const [y, mean, invstd] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon, relu, hasResidual: !!opts.residual, groups }) as tf.Tensor[];
+    const variance = tf.tidy(() => tf.sub(tf.reciprocal(tf.square(invstd)), epsilon));
     invstd.dispose();
-    return { y, mean: mean as tf.Tensor1D, variance };
+    return { y, mean, variance };
   }
   return tf.tidy(() => {
-    const axes = x.shape.map((_, i) => i).slice(0, -1);
-    const { mean, variance } = tf.moments(x, axes);
-    let y = tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), scale), offset);
+    const c = x.shape[x.shape.length - 1];
+    // [groups, rows, C]: statistics over the rows of each group
+    const xg = tf.reshape(x, [groups, -1, c]);
+    const { mean, variance } = tf.moments(xg, 1, true);
+    let y = tf.reshape(tf.add(tf.mul(tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, epsilon))), scale), offset), x.shape);
     if (opts.residual) y = tf.add(y, opts.residual);
     if (relu) y = tf.relu(y);
-    return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+    const stat = (t: tf.Tensor) => (groups === 1 ? tf.reshape(t, [c]) : tf.reshape(t, [groups, c]));
+    return { y, mean: stat(mean), variance: stat(variance) };
   });
 }
 
@@ -53,12 +63,12 @@ export function registerBatchNormTrain(): void {
   register(BATCH_NORM_TRAIN, ({ inputs, backend, attrs }) => {
     const h = (k: string) => backend.handle(inputs[k]!);
     const residual = inputs.residual ? h('residual') : undefined;
-    return backend.native.BatchNormTrain(h('x'), h('scale'), h('offset'), attrs.epsilon as number, residual, Boolean(attrs.relu)).map((o) => backend.output(o));
+    return backend.native.BatchNormTrain(h('x'), h('scale'), h('offset'), attrs.epsilon as number, residual, Boolean(attrs.relu), (attrs.groups as number) ?? 1).map((o) => backend.output(o));
   });
   register(BATCH_NORM_TRAIN_GRAD, ({ inputs, backend, attrs }) => {
     const h = (k: string) => backend.handle(inputs[k]!);
     const y = attrs.relu ? h('y') : undefined;
-    return backend.native.BatchNormTrainGrad(h('dy'), h('x'), h('scale'), h('mean'), h('invstd'), attrs.epsilon as number, y).map((o) => backend.output(o));
+    return backend.native.BatchNormTrainGrad(h('dy'), h('x'), h('scale'), h('mean'), h('invstd'), attrs.epsilon as number, y, (attrs.groups as number) ?? 1).map((o) => backend.output(o));
   });
   tf.registerGradient({
     kernelName: BATCH_NORM_TRAIN,
