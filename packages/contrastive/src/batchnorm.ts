@@ -1,4 +1,4 @@
-import { fusedBatchNormTrain, tf, type FusedBatchNormTrain } from '@dilo/core';
+import { fusedBatchNormTrain, tf, torchOps, type FusedBatchNormTrain } from '@dilo/core';
 
 export interface BatchNormParams {
   gamma: tf.Variable;
@@ -34,8 +34,7 @@ export const BN_EPS = 1e-5;
 export function batchNorm2d(x: tf.Tensor4D, p: BatchNormParams, mode: BatchNormMode): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   if (!mode.training) {
-    const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(p.runningVar, BN_EPS)));
-    const shift = tf.sub(p.beta, tf.mul(p.runningMean, scale));
+    const { scale, shift } = inferenceScaleShift(p);
     return tf.add(tf.mul(x, scale), shift);
   }
   const g = mode.groups ?? 1;
@@ -77,6 +76,12 @@ export function batchNorm2d(x: tf.Tensor4D, p: BatchNormParams, mode: BatchNormM
   return bn(x, p.gamma, p.beta) as tf.Tensor4D;
 }
 
+/** inference BN as y = x * scale + shift, from the running statistics */
+function inferenceScaleShift(p: BatchNormParams): { scale: tf.Tensor; shift: tf.Tensor } {
+  const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(p.runningVar, BN_EPS)));
+  return { scale, shift: tf.sub(p.beta, tf.mul(p.runningMean, scale)) };
+}
+
 /** What follows a BN in a ResNet: the block's shortcut, added before the ReLU, and the ReLU. */
 export interface BatchNormTail {
   residual?: tf.Tensor4D;
@@ -98,6 +103,14 @@ export function setFusedBatchNorm(enabled: boolean): void {
 export function batchNorm2dTail(x: tf.Tensor4D, p: BatchNormParams, mode: BatchNormMode, tail: BatchNormTail = {}): tf.Tensor4D {
   const fused = mode.training && fusedEnabled ? fusedBatchNormTrain() : undefined;
   if (fused) return fusedTraining(fused, x, p, mode, tail);
+  // inference on the torch engine: scale, shift, shortcut and ReLU write one tensor, not four
+  const scaleShift = !mode.training && fusedEnabled ? torchOps()?.scaleShift : undefined;
+  if (scaleShift) {
+    return tf.tidy(() => {
+      const { scale, shift } = inferenceScaleShift(p);
+      return scaleShift(x, scale, shift, { residual: tail.residual, relu: tail.relu }) as tf.Tensor4D;
+    });
+  }
   let y = batchNorm2d(x, p, mode);
   if (tail.residual) y = tf.add(y, tail.residual);
   if (tail.relu) y = tf.relu(y);

@@ -617,6 +617,18 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   return wrap(info.Env(), y);
 }
 
+// Inference batch norm folded into a per-channel scale and shift, plus the ResNet block tail:
+// (x, scale, shift, residual|undefined, relu) -> relu?(x * scale + shift + residual?). One output
+// tensor, updated in place, instead of one per tfjs op; the same ATen kernels and order as the
+// op chain mul, add, add, relu, so the same bits.
+Napi::Value ScaleShift(const Napi::CallbackInfo& info) {
+  at::Tensor y = at::mul(T(info[0]), T(info[1]));
+  y.add_(T(info[2]));
+  if (info[3].IsExternal()) y.add_(T(info[3]));
+  if (B(info, 4)) y.relu_();
+  return wrap(info.Env(), y);
+}
+
 // Training-mode batch norm over all axes but the last (channels), as one ATen kernel, with an
 // optional residual added and ReLU applied in place (the ResNet block tail):
 // (x, scale, offset, eps, residual|undefined, relu, groups = 1) -> [y, batch mean, 1/sqrt(batch var + eps)],
@@ -804,7 +816,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN(Pad); FN(Tile); FN(Reverse); FN(Gather); FN(SegmentSum); FN(OneHot); FN(Range);
   FN(MatMul);
   FN(Conv2D); FN(Conv2DBackpropInput); FN(Conv2DBackpropFilter); FN(Conv2DBackprop);
-  FN(MaxPool); FN(MaxPoolGrad); FN(AvgPool); FN(AvgPoolGrad); FN(BatchNorm); FN(BatchNormTrain); FN(BatchNormTrainGrad);
+  FN(MaxPool); FN(MaxPoolGrad); FN(AvgPool); FN(AvgPoolGrad); FN(BatchNorm); FN(BatchNormTrain); FN(BatchNormTrainGrad); FN(ScaleShift);
   FN(SgdMomentum); FN(Lerp); FN(SgdMomentumInPlace); FN(LerpInPlace);
   return exports;
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { maxRelErr, rand, runOn, torchAvailable } from './test-util';
 import { NATIVE_KERNELS, fallbackStats } from './kernels/kernel';
-import { batchNormTrain } from './ops/batch-norm';
+import { batchNormTrain, scaleShift } from './ops/batch-norm';
 import { lerp, sgdMomentumStep } from './ops/optim';
 
 const ok = torchAvailable();
@@ -43,6 +43,8 @@ const forward: Case[] = [
     const b = sgdMomentumStep(r(4, [5]), r(5, [5]), r(6, [5]), { lr: 0.03, momentum: 0.9, weightDecay: 0 });
     return [a.param, a.buf, b.param, b.buf, lerp(r(7, [2, 3]), r(8, [2, 3]), 0.001)];
   }],
+  // cpu: the op chain mul, add, add, relu; torch: the DiloScaleShift kernel
+  ['scaleShift (+ residual + relu)', () => [scaleShift(r(1, [2, 3, 3, 4]), r(2, [4]), r(3, [4])), scaleShift(r(1, [2, 3, 3, 4]), r(2, [4]), r(3, [4]), { residual: r(4, [2, 3, 3, 4]), relu: true })]],
   ['fill/zerosLike/onesLike', () => [tf.fill([2, 3], 1.5), tf.fill([2], 7, 'int32'), tf.zerosLike(r(1, [3, 2])), tf.onesLike(r(1, [3, 2]))]],
   ['reductions', () => {
     const x = r(6, [3, 4, 5]);
@@ -110,6 +112,7 @@ const backward: Case[] = [
   }, () => [r(42, [2, 3, 3, 4]), r(43, [4]), r(44, [4])]), { atol: 1e-3, rtol: 1e-3 }],
   // cpu: the plain-ops formula; torch: the fused DiloBatchNormTrain kernels
   ['grad batchNormTrain + residual + relu', grads((x, g, b, res) => batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, { residual: res, relu: true }).y, () => [r(46, [2, 3, 3, 4]), r(47, [4]), r(48, [4]), r(49, [2, 3, 3, 4])]), { atol: 1e-3, rtol: 1e-3 }],
+  ['grad scaleShift + residual + relu', grads((x, sc, sh, res) => scaleShift(x, sc, sh, { residual: res, relu: true }), () => [r(53, [2, 3, 3, 4]), r(54, [4]), r(55, [4]), r(56, [2, 3, 3, 4])])],
   // MoCo's head: L2-normalised query/key, positive logit, negatives against a queue, InfoNCE
   ['grad MoCo contrastive head', grads((qf, kf, queue) => {
     const l2 = (t: tf.Tensor) => tf.div(t, tf.sqrt(tf.sum(tf.square(t), 1, true)));
@@ -158,5 +161,16 @@ d('torch kernels agree with the cpu backend', () => {
     const missing = [...NATIVE_KERNELS].filter((k) => !covered.has(k) && !notReached.has(k));
     expect(missing).toEqual([]);
     expect(Object.keys(fallbackStats())).toEqual([]);
+  });
+});
+
+d('scaleShift on torch', () => {
+  it('gives the bits of the op chain it replaces (mul, add, add, relu)', () => {
+    tf.setBackend('torch');
+    tf.tidy(() => {
+      const [x, sc, sh, res] = [r(61, [2, 5, 5, 8]), r(62, [8]), r(63, [8]), r(64, [2, 5, 5, 8])];
+      const chain = tf.relu(tf.add(tf.add(tf.mul(x, sc), sh), res));
+      expect(Array.from(scaleShift(x, sc, sh, { residual: res, relu: true }).dataSync())).toEqual(Array.from(chain.dataSync()));
+    });
   });
 });

@@ -58,6 +58,8 @@ export interface TorchNative {
   BatchNormTrain(x: H, scale: H, offset: H, eps: number, residual: Opt, relu: boolean, groups: number): H[];
   /** [dx, dscale, doffset, dresidual]; y given when the forward applied ReLU */
   BatchNormTrainGrad(dy: H, x: H, scale: H, mean: H, invstd: H, eps: number, y: Opt, groups: number): H[];
+  /** relu?(x * scale + shift + residual?) in one output */
+  ScaleShift(x: H, scale: H, shift: H, residual: Opt, relu: boolean): H;
   /** [p', buf'] of torch.optim.SGD with momentum and weight decay */
   SgdMomentum(p: H, g: H, buf: H, lr: number, momentum: number, weightDecay: number): H[];
   /** a + w * (b - a) */

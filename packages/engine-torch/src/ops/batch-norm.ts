@@ -59,7 +59,62 @@ export function batchNormTrain(x: tf.Tensor, scale: tf.Tensor1D, offset: tf.Tens
   });
 }
 
+/** Kernel name of the inference scale-shift (+ residual + ReLU) (torch backend only). */
+export const SCALE_SHIFT = 'DiloScaleShift';
+
+export interface ScaleShiftOptions {
+  /** added after the scale and shift, before the ReLU (a ResNet block's shortcut) */
+  residual?: tf.Tensor;
+  relu?: boolean;
+}
+
+/**
+ * relu?(x * scale + shift + residual?), scale and shift per channel (last axis): inference-mode
+ * batch norm folded into a scale and a shift, then a ResNet block's tail. On the torch backend
+ * one kernel writing one tensor (the op chain allocates one per op, and a block's tidy keeps them
+ * all: most of a ResNet-50 forward's peak memory); the same bits as the op chain. Elsewhere, the
+ * op chain.
+ */
+export function scaleShift(x: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, opts: ScaleShiftOptions = {}): tf.Tensor {
+  const relu = opts.relu ?? false;
+  const c = x.shape[x.shape.length - 1];
+  const perChannel = (t: tf.Tensor) => t.rank === 1 && t.shape[0] === c;
+  if (tf.getBackend() === BACKEND_NAME && perChannel(scale) && perChannel(shift)) {
+    const inputs: tf.NamedTensorMap = { x, scale, shift };
+    if (opts.residual) inputs.residual = opts.residual;
+    return tf.engine().runKernel(SCALE_SHIFT, inputs, { relu, hasResidual: !!opts.residual }) as tf.Tensor;
+  }
+  return tf.tidy(() => {
+    let y = tf.add(tf.mul(x, scale), shift);
+    if (opts.residual) y = tf.add(y, opts.residual);
+    return relu ? tf.relu(y) : y;
+  });
+}
+
 export function registerBatchNormTrain(): void {
+  register(SCALE_SHIFT, ({ inputs, backend, attrs }) => {
+    const h = (k: string) => backend.handle(inputs[k]!);
+    return backend.output(backend.native.ScaleShift(h('x'), h('scale'), h('shift'), inputs.residual ? h('residual') : undefined, Boolean(attrs.relu)));
+  });
+  tf.registerGradient({
+    kernelName: SCALE_SHIFT,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, scale, y] = saved;
+      const d = Array.isArray(dy) ? dy[0] : dy;
+      // the gradient at the pre-ReLU sum, shared by every input's closure (computed in the
+      // backward pass' scope, as for BATCH_NORM_TRAIN below)
+      const g = attrs.relu ? tf.mul(d, tf.step(y, 0)) : d;
+      const axes = x.shape.map((_, i) => i).slice(0, -1);
+      return {
+        x: () => tf.mul(g, scale),
+        scale: () => tf.reshape(tf.sum(tf.mul(g, x), axes), scale.shape),
+        shift: () => tf.reshape(tf.sum(g, axes), scale.shape),
+        residual: () => g,
+      };
+    },
+  });
   register(BATCH_NORM_TRAIN, ({ inputs, backend, attrs }) => {
     const h = (k: string) => backend.handle(inputs[k]!);
     const residual = inputs.residual ? h('residual') : undefined;
