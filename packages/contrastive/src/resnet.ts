@@ -134,7 +134,9 @@ export class ResNet {
 
   private convBn(x: tf.Tensor4D, conv: string, bn: string, stride: number, pad: number, mode: BatchNormMode, tail?: BatchNormTail): tf.Tensor4D {
     const y = tf.conv2d(x, this.params.param(`${conv}.weight`) as tf.Tensor4D, stride, pad);
-    return batchNorm2dTail(y, this.bnParams(bn), mode, tail);
+    const out = batchNorm2dTail(y, this.bnParams(bn), mode, tail);
+    if (noTape()) y.dispose(); // nothing needs the pre-BN map without a backward pass
+    return out;
   }
 
   /** x: NHWC float32 (normalised). Returns the last conv map and the pooled feature. */
@@ -143,7 +145,7 @@ export class ResNet {
     // Without a gradient tape nothing needs a block's intermediates once it is done: each block
     // runs in its own tidy and the previous activation is freed, so peak memory is one block's
     // working set (as in PyTorch), not the whole network's (a tidy keeps all until it ends).
-    const free = tf.engine().state.gradientDepth === 0;
+    const free = noTape();
     const stage = (prev: tf.Tensor4D, f: () => tf.Tensor4D): tf.Tensor4D => {
       if (!free) return f();
       const out = tf.tidy(f);
@@ -152,7 +154,10 @@ export class ResNet {
     };
     let h = stage(x, () => {
       const s = this.convBn(x, 'conv1', 'bn1', small ? 1 : 2, small ? 1 : 3, mode, { relu: true });
-      return small ? s : (tf.maxPool(s, 3, 2, 1) as tf.Tensor4D);
+      if (small) return s;
+      const pooled = tf.maxPool(s, 3, 2, 1) as tf.Tensor4D;
+      if (free) s.dispose();
+      return pooled;
     });
     for (const b of this.blocks) h = stage(h, () => this.block(b, h, mode));
     return { map: h, pooled: tf.mean(h, [1, 2]) as tf.Tensor2D };
@@ -160,14 +165,25 @@ export class ResNet {
 
   private block(b: BlockSpec, h: tf.Tensor4D, mode: BatchNormMode): tf.Tensor4D {
     const identity = b.downsample ? this.convBn(h, `${b.prefix}.downsample.0`, `${b.prefix}.downsample.1`, b.stride, 0, mode) : h;
+    // without a backward pass each intermediate is freed once the next layer has read it, as
+    // PyTorch does, instead of at the end of the block's tidy
+    const free = noTape();
     let y = h;
     b.convs.forEach((c, i) => {
       // the last BN of a block takes the shortcut before its ReLU (one fused kernel where available)
       const tail: BatchNormTail = i < b.convs.length - 1 ? { relu: true } : { residual: identity, relu: true };
-      y = this.convBn(y, `${b.prefix}.${c.name}`, `${b.prefix}.bn${i + 1}`, c.stride, c.pad, mode, tail);
+      const next = this.convBn(y, `${b.prefix}.${c.name}`, `${b.prefix}.bn${i + 1}`, c.stride, c.pad, mode, tail);
+      if (free && y !== h) y.dispose();
+      y = next;
     });
+    if (free && identity !== h) identity.dispose();
     return y;
   }
+}
+
+/** true when no gradient tape is recording (feature extraction, key encoding): intermediates can go */
+function noTape(): boolean {
+  return tf.engine().state.gradientDepth === 0;
 }
 
 /** MoCo's projection heads, named as in the reference (fc.* replaces torchvision's classifier). */
