@@ -89,14 +89,13 @@ export class Moco {
   /** key encoder <- m * key + (1 - m) * query, parameters only (buffers follow their own BN) */
   momentumUpdate(): void {
     const m = this.config.momentum;
-    const ops = torchOps();
-    const lerp = ops?.lerp;
+    const lerpUpdate = torchOps()?.lerpUpdate;
     tf.tidy(() => {
       for (const [name, e] of this.encoderQ.params.params) {
         const k = this.encoderK.params.param(name);
-        if (ops?.lerpInPlace(k, e.variable, 1 - m)) continue;
-        // m * k + (1 - m) * q = lerp(k, q, 1 - m): one native pass on the torch engine
-        k.assign(lerp ? lerp(k, e.variable, 1 - m) : tf.add(tf.mul(k, m), tf.mul(e.variable, 1 - m)));
+        // m * k + (1 - m) * q = lerp(k, q, 1 - m): one native pass, in place, on the torch engine
+        if (lerpUpdate) lerpUpdate(k, e.variable, 1 - m);
+        else k.assign(tf.add(tf.mul(k, m), tf.mul(e.variable, 1 - m)));
       }
     });
   }

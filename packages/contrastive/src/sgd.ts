@@ -18,8 +18,7 @@ export class Sgd {
   constructor(readonly opts: SgdOptions) {}
 
   step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
-    const ops = torchOps();
-    const fused = ops?.sgdMomentumStep;
+    const update = torchOps()?.sgdMomentumUpdate;
     const o = { lr, momentum: this.opts.momentum, weightDecay: this.opts.weightDecay };
     tf.tidy(() => {
       for (const [name, p] of params) {
@@ -30,13 +29,10 @@ export class Sgd {
           buf = tf.variable(tf.zerosLike(p), false);
           this.buffers.set(name, buf);
         }
-        // in place, one native pass, as torch.optim.SGD (where p and buf own their memory)
-        if (ops?.sgdMomentumStepInPlace(p, g, buf, o)) continue;
-        if (fused) {
-          // one native call (three ATen passes) instead of six tfjs ops
-          const r = fused(p, g, buf, o);
-          buf.assign(r.buf);
-          p.assign(r.param);
+        if (update) {
+          // torch engine: in place, one native pass, as torch.optim.SGD (one native call that
+          // allocates while p or buf still shares memory: the first step)
+          update(p, g, buf, o);
           continue;
         }
         const d = this.opts.weightDecay ? tf.add(g, tf.mul(p, this.opts.weightDecay)) : g;

@@ -149,7 +149,7 @@ function firstLine(err: unknown): string {
 }
 
 /** The torch engine's fused operations (see @dilo/engine-torch). */
-export type TorchOps = Pick<typeof import('@dilo/engine-torch'), 'batchNormTrain' | 'scaleShift' | 'sgdMomentumStep' | 'sgdMomentumStepInPlace' | 'lerp' | 'lerpInPlace'>;
+export type TorchOps = Pick<typeof import('@dilo/engine-torch'), 'batchNormTrain' | 'scaleShift' | 'sgdMomentumUpdate' | 'lerpUpdate'>;
 /** The torch engine's training-mode batch norm, optionally fused with a residual add and a ReLU. */
 export type FusedBatchNormTrain = TorchOps['batchNormTrain'];
 

@@ -474,6 +474,15 @@ at::Tensor padNchw(const at::Tensor& x, const ConvArgs& c, double value = 0) {
   return at::constant_pad_nd(x, {c.pad[2], c.pad[3], c.pad[0], c.pad[1]}, value);
 }
 
+// a data gradient computed on the explicitly padded input, cut back to the input's [H, W]
+at::Tensor unpadGrad(const at::Tensor& dx, const ConvArgs& c, int64_t h, int64_t w) {
+  return c.symmetric() ? dx : dx.narrow(2, c.pad[0], h).narrow(3, c.pad[2], w);
+}
+// an OIHW filter gradient as tfjs' HWIO (depthwise: [kh, kw, c, m])
+at::Tensor hwioGrad(const at::Tensor& dw, const ConvArgs& c, at::IntArrayRef fShape) {
+  return c.depthwise ? dw.permute({2, 3, 1, 0}).reshape(fShape) : dw.permute({2, 3, 1, 0});
+}
+
 Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   const at::Tensor& x = T(info[0]);
   ConvArgs c = convArgs(info, 2);
@@ -497,9 +506,7 @@ Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
   at::Tensor xShape = at::empty({inShape[0], inShape[3], H, W}, dy.options().memory_format(at::MemoryFormat::ChannelsLast));
   int64_t groups = c.depthwise ? inShape[3] : 1;
   auto r = at::convolution_backward(clInput(dy), xShape, w, c10::nullopt, c.stride, c.atenPad(), c.dilation, false, {0, 0}, groups, {true, false, false});
-  at::Tensor dx = std::get<0>(r);
-  if (!c.symmetric()) dx = dx.narrow(2, c.pad[0], inShape[1]).narrow(3, c.pad[2], inShape[2]);
-  return wrap(info.Env(), nhwc(dx));
+  return wrap(info.Env(), nhwc(unpadGrad(std::get<0>(r), c, inShape[1], inShape[2])));
 }
 
 // Conv2DBackpropFilter(x, dy, filterShape HWIO, ...)
@@ -514,9 +521,7 @@ Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
                                             : std::vector<int64_t>{fShape[3], fShape[2], fShape[0], fShape[1]};
   at::Tensor wShape = at::empty(wSizes, dy.options());
   auto r = at::convolution_backward(clInput(dy), xi, wShape, c10::nullopt, c.stride, c.atenPad(), c.dilation, false, {0, 0}, groups, {false, true, false});
-  at::Tensor dw = std::get<1>(r);  // OIHW
-  at::Tensor hwio = c.depthwise ? dw.permute({2, 3, 1, 0}).reshape({fShape[0], fShape[1], fShape[2], fShape[3]}) : dw.permute({2, 3, 1, 0});
-  return wrap(info.Env(), hwio);
+  return wrap(info.Env(), hwioGrad(std::get<1>(r), c, fShape));
 }
 
 // Both gradients of a convolution in one oneDNN backward call, as PyTorch's autograd computes
@@ -530,14 +535,10 @@ Napi::Value Conv2DBackprop(const Napi::CallbackInfo& info) {
   at::Tensor xi = padNchw(clInput(x), c);
   int64_t groups = c.depthwise ? x.size(3) : 1;
   auto r = at::convolution_backward(clInput(dy), xi, w, c10::nullopt, c.stride, c.atenPad(), c.dilation, false, {0, 0}, groups, {true, true, false});
-  at::Tensor dx = std::get<0>(r);
-  if (!c.symmetric()) dx = dx.narrow(2, c.pad[0], x.size(1)).narrow(3, c.pad[2], x.size(2));
-  at::Tensor dw = std::get<1>(r);
-  at::Tensor hwio = c.depthwise ? dw.permute({2, 3, 1, 0}).reshape(fShape) : dw.permute({2, 3, 1, 0});
   Napi::Env env = info.Env();
   auto out = Napi::Array::New(env, 2);
-  out.Set(0u, wrap(env, nhwc(dx)));
-  out.Set(1u, wrap(env, hwio));
+  out.Set(0u, wrap(env, nhwc(unpadGrad(std::get<0>(r), c, x.size(1), x.size(2)))));
+  out.Set(1u, wrap(env, hwioGrad(std::get<1>(r), c, fShape)));
   return out;
 }
 

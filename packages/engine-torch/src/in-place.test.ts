@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { maxRelErr, rand, runOn, torchAvailable, uniform } from './test-util';
-import { lerp, lerpInPlace, sgdMomentumStep, sgdMomentumStepInPlace } from './ops/optim';
+import { lerp, lerpInPlace, lerpUpdate, sgdMomentumStep, sgdMomentumStepInPlace, sgdMomentumUpdate } from './ops/optim';
 
 const ok = torchAvailable();
 const d = ok ? describe : describe.skip;
@@ -66,6 +66,23 @@ d('in-place optimiser updates and filter layout on the torch backend', () => {
     tf.dispose([p, buf, g]);
   });
 
+  it('lerpUpdate allocates while the variable shares its memory, then works in place, with lerp\'s values', () => {
+    const init = rand(5, [3, 4]);
+    const a = tf.variable(init); // shares init's dataId
+    const b = rand(6, [3, 4]);
+    const expected1 = Array.from(lerp(a, b, 0.25).dataSync());
+    lerpUpdate(a, b, 0.25);
+    expect(a.dataId).not.toBe(init.dataId);
+    expect(Array.from(init.dataSync())).toEqual(Array.from(rand(5, [3, 4]).dataSync())); // untouched
+    expect(Array.from(a.dataSync())).toEqual(expected1);
+    const id = a.dataId;
+    const expected2 = Array.from(lerp(a, b, 0.25).dataSync());
+    lerpUpdate(a, b, 0.25);
+    expect(a.dataId).toBe(id);
+    expect(maxRelErr(Array.from(a.dataSync()), expected2, 1e-7, 1e-6)).toBeLessThanOrEqual(1);
+    tf.dispose([init, a, b]);
+  });
+
   it('lerpInPlace equals lerp', () => {
     const a = own(rand(3, [4, 7]));
     const b = rand(4, [4, 7]);
@@ -102,7 +119,7 @@ d('in-place optimiser updates and filter layout on the torch backend', () => {
     tf.dispose([w, x, y1, y2, buf, g]);
   });
 
-  it('the allocating and in-place SGD give bit-identical parameters over steps (with and without weight decay)', () => {
+  it('sgdMomentumUpdate (allocating, then in place) gives the bits of sgdMomentumStep over steps (with and without weight decay)', () => {
     const shape = [3, 3, 5, 7]; // 315 values: vectorised body and scalar tail
     for (const o of [opts, { ...opts, weightDecay: 0 }]) {
       const p0 = uniform(11, 315);
@@ -117,13 +134,10 @@ d('in-place optimiser updates and filter layout on the torch backend', () => {
         const r = sgdMomentumStep(pa, g, ba, o);
         tf.dispose([pa, ba]);
         [pa, ba] = [r.param, r.buf];
-        inPlace.push(sgdMomentumStepInPlace(pi, g, bi, o));
-        if (!inPlace[s]) {
-          const q = sgdMomentumStep(pi, g, bi, o);
-          pi.assign(q.param);
-          bi.assign(q.buf);
-          tf.dispose([q.param, q.buf]);
-        }
+        // sgdMomentumUpdate takes the in-place path when it can: then the dataId stays
+        const id = pi.dataId;
+        sgdMomentumUpdate(pi, g, bi, o);
+        inPlace.push(pi.dataId === id);
         g.dispose();
       }
       expect(inPlace).toEqual([false, true, true]);

@@ -6,5 +6,5 @@ export { addonPath } from './native';
 export { batchNormTrain, scaleShift, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, SCALE_SHIFT } from './ops/batch-norm';
 export type { BatchNormTrainOptions, BatchNormTrainResult, ScaleShiftOptions } from './ops/batch-norm';
 export { setLeanGradients, leanGradientsEnabled } from './lean-gradients';
-export { sgdMomentumStep, sgdMomentumStepInPlace, lerp, lerpInPlace, SGD_MOMENTUM, LERP } from './ops/optim';
+export { sgdMomentumStep, sgdMomentumStepInPlace, sgdMomentumUpdate, lerp, lerpInPlace, lerpUpdate, SGD_MOMENTUM, LERP } from './ops/optim';
 export type { SgdMomentumOptions } from './ops/optim';

@@ -62,6 +62,27 @@ export function lerpInPlace(a: tf.Variable, b: tf.Tensor, w: number): boolean {
   return be.native.LerpInPlace(be.handle(a), be.handle(b), w);
 }
 
+/**
+ * torch.optim.SGD's update of a variable and its momentum buffer: in place where
+ * sgdMomentumStepInPlace can (the steady state), else sgdMomentumStep and assign (the first step,
+ * while a variable still shares its initial tensor). The same bits either way.
+ */
+export function sgdMomentumUpdate(param: tf.Variable, grad: tf.Tensor, buf: tf.Variable, o: SgdMomentumOptions): void {
+  if (sgdMomentumStepInPlace(param, grad, buf, o)) return;
+  const r = sgdMomentumStep(param, grad, buf, o);
+  buf.assign(r.buf);
+  param.assign(r.param);
+  tf.dispose([r.param, r.buf]);
+}
+
+/** a <- a + w * (b - a): in place where lerpInPlace can, else lerp and assign. */
+export function lerpUpdate(a: tf.Variable, b: tf.Tensor, w: number): void {
+  if (lerpInPlace(a, b, w)) return;
+  const r = lerp(a, b, w);
+  a.assign(r);
+  r.dispose();
+}
+
 export function registerOptimOps(): void {
   register(SGD_MOMENTUM, ({ inputs, backend, attrs }) => {
     const h = (k: string) => backend.handle(inputs[k]!);
