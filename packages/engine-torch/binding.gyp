@@ -5,18 +5,13 @@
       "sources": ["native/addon.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!(node scripts/torch-paths.js include)"
+        "<!@(node scripts/torch-paths.js include)"
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node scripts/torch-paths.js defines)"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
-      "libraries": [
-        "-L<!(node scripts/torch-paths.js lib)",
-        "-Wl,-rpath,<!(node scripts/torch-paths.js lib)",
-        "-ltorch_cpu",
-        "-lc10"
-      ]
+      "libraries": ["<!@(node scripts/torch-paths.js libraries)"]
     }
   ]
 }

@@ -5,7 +5,7 @@
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { find } = require('./torch-paths.js');
+const { find, describe } = require('./torch-paths.js');
 
 const root = path.join(__dirname, '..');
 const verbose = process.argv.includes('--verbose');
@@ -26,7 +26,10 @@ function nodeGyp() {
 }
 
 if (process.env.DILO_SKIP_TORCH_BUILD === '1') warn('DILO_SKIP_TORCH_BUILD=1');
-if (!find()) warn('libtorch not found: install libtorch-dev (Debian/Ubuntu) or set LIBTORCH to an unpacked libtorch');
+const torch = find();
+if (!torch) warn('libtorch not found: install libtorch-dev (Debian/Ubuntu), a PyTorch for python3 (or DILO_PYTHON), or set LIBTORCH to an unpacked libtorch');
+// One line: which libtorch this build uses (path, version, CUDA, ABI).
+process.stderr.write(`@dilo/engine-torch: building against ${describe(torch)}\n`);
 const gyp = nodeGyp();
 if (!gyp) warn('node-gyp not found');
 // Node's own headers: use the installed ones so the build works offline.
