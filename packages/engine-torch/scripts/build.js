@@ -42,4 +42,6 @@ if (r.status !== 0) {
   const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join(' | ');
   warn(`node-gyp ${r.error ? r.error.message : `exited with ${r.status}`}${tail ? `: ${tail}` : ''}`);
 }
+// What this build was linked against, for the device check at run time (src/device.ts).
+fs.writeFileSync(path.join(root, 'build', 'Release', 'torch-info.json'), JSON.stringify(torch));
 process.stderr.write(`@dilo/engine-torch: native addon built in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);

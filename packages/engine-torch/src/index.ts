@@ -1,4 +1,6 @@
-export { registerTorchBackend, torchBackendReason, torchThreads, setTorchThreads } from './register';
+export { registerTorchBackend, torchBackendReason, torchThreads, setTorchThreads, torchDevice } from './register';
+export { parseTorchDevice, resolveTorchDevice } from './device';
+export type { TorchDevice, TorchDeviceSpec } from './device';
 export type { RegisterTorchOptions } from './register';
 export { TorchBackend, BACKEND_NAME } from './backend';
 export { fallbackStats, NATIVE_KERNELS } from './kernels/kernel';

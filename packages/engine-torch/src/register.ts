@@ -13,6 +13,7 @@ import { registerMatMul } from './kernels/matmul';
 import { registerBatchNormTrain } from './ops/batch-norm';
 import { registerOptimOps } from './ops/optim';
 import { setLeanGradients } from './lean-gradients';
+import { parseTorchDevice, readBuildInfo, resolveTorchDevice, TorchDevice, TorchDeviceSpec } from './device';
 
 export interface RegisterTorchOptions {
   /** intra-op threads for libtorch (default: env DILO_THREADS, else the number of cores) */
@@ -24,10 +25,18 @@ export interface RegisterTorchOptions {
    * (default true, env DILO_LEAN_GRADIENTS=0 turns it off); see lean-gradients.ts
    */
   leanGradients?: boolean;
+  /** where tensors live: cpu, cuda, cuda:N or auto (default: env DILO_DEVICE, else cpu); see device.ts */
+  device?: TorchDeviceSpec;
 }
 
 let registered = false;
 let reason: string | null = null;
+let device: TorchDevice = 'cpu';
+
+/** The device the torch backend's tensors live on (resolved at registerTorchBackend). */
+export function torchDevice(): TorchDevice {
+  return device;
+}
 
 function defaultThreads(): number {
   const t = Number(process.env.DILO_THREADS);
@@ -46,6 +55,8 @@ export function registerTorchBackend(opts: RegisterTorchOptions = {}): boolean {
     return false;
   }
   const native: TorchNative = loaded.native;
+  // a device this build cannot serve is an error here, never a silent cpu run
+  device = resolveTorchDevice(opts.device ?? parseTorchDevice(process.env.DILO_DEVICE ?? 'cpu'), readBuildInfo());
   native.SetNumThreads(opts.threads ?? defaultThreads());
   setLeanGradients(opts.leanGradients ?? process.env.DILO_LEAN_GRADIENTS !== '0');
   if (registered) return true;

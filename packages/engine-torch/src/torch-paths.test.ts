@@ -10,7 +10,6 @@ interface TorchPaths {
   defines(c: Found): string[];
   describe(c: Found): string;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const tp = require('../scripts/torch-paths.js') as TorchPaths;
 
 function touch(...p: string[]): void {
