@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "dilo_torch",
-      "sources": ["native/addon.cc"],
+      "sources": ["native/addon.cc", "native/c10d.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/torch-paths.js include)"

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+// native/c10d.cc: process groups on the same tensor handles.
+void InitC10d(Napi::Env env, Napi::Object exports, const at::Tensor& (*tensorOf)(const Napi::Value&),
+              Napi::Value (*wrap)(Napi::Env, at::Tensor));
+
 namespace {
 
 // One tfjs dataId. `aux` carries data a later kernel can reuse (max-pool argmax indices).
@@ -819,6 +823,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN(Conv2D); FN(Conv2DBackpropInput); FN(Conv2DBackpropFilter); FN(Conv2DBackprop);
   FN(MaxPool); FN(MaxPoolGrad); FN(AvgPool); FN(AvgPoolGrad); FN(BatchNorm); FN(BatchNormTrain); FN(BatchNormTrainGrad); FN(ScaleShift);
   FN(SgdMomentum); FN(Lerp); FN(SgdMomentumInPlace); FN(LerpInPlace);
+  InitC10d(env, exports, T, [](Napi::Env e, at::Tensor t) { return wrap(e, std::move(t)); });
   return exports;
 }
 

@@ -1,0 +1,173 @@
+// c10d process groups (PyTorch's own distributed runtime, in libtorch_cpu.so): a TCPStore
+// rendezvous (rank 0 hosts it) and ProcessGroupGloo collectives on the engine's tensors.
+// Calls block the JS thread until the collective completes; every wait carries the group's
+// timeout so a dead peer surfaces as an error, never a hang.
+// The header only declares the Gloo group under the define PyTorch builds c10d with.
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO
+#endif
+#include <napi.h>
+#include <ATen/ATen.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace dilo_c10d {
+
+using TensorOf = const at::Tensor& (*)(const Napi::Value&);
+using Wrap = Napi::Value (*)(Napi::Env, at::Tensor);
+TensorOf tensorOf = nullptr;
+Wrap wrapTensor = nullptr;
+
+struct Group {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  std::chrono::milliseconds timeout;
+};
+
+Group* group(const Napi::Value& v) {
+  if (!v.IsExternal()) throw std::runtime_error("expected a process group handle");
+  Group* g = v.As<Napi::External<Group>>().Data();
+  if (!g->pg) throw std::runtime_error("process group used after destroy");
+  return g;
+}
+
+void waitFor(Group* g, const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
+  try {
+    work->wait(g->timeout);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("c10d ") + what + " failed (a peer died or timed out): " + e.what());
+  }
+}
+
+// (rank, worldSize, masterAddr, masterPort, timeoutMs, iface?) -> group
+Napi::Value Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int rank = info[0].As<Napi::Number>().Int32Value();
+  int world = info[1].As<Napi::Number>().Int32Value();
+  std::string addr = info[2].As<Napi::String>().Utf8Value();
+  int port = info[3].As<Napi::Number>().Int32Value();
+  auto timeout = std::chrono::milliseconds(info[4].As<Napi::Number>().Int64Value());
+  std::string iface = info.Length() > 5 && info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "";
+  c10d::TCPStoreOptions so;
+  so.port = static_cast<std::uint16_t>(port);
+  so.isServer = rank == 0;
+  so.numWorkers = world;
+  so.waitWorkers = true;
+  so.timeout = timeout;
+  auto* g = new Group();
+  try {
+    g->store = c10::make_intrusive<c10d::PrefixStore>("dilo", c10::make_intrusive<c10d::TCPStore>(addr, so));
+    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+    opts->devices.push_back(iface.empty() ? c10d::ProcessGroupGloo::createDeviceForHostname(addr)
+                                          : c10d::ProcessGroupGloo::createDeviceForInterface(iface));
+    opts->threads = 1;
+    g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, rank, world, opts);
+    g->timeout = timeout;
+  } catch (...) {
+    delete g;
+    throw;
+  }
+  return Napi::External<Group>::New(env, g, [](Napi::Env, Group* p) { delete p; });
+}
+
+std::vector<at::Tensor> tensors(const Napi::Value& v) {
+  auto a = v.As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(tensorOf(a.Get(i)));
+  return out;
+}
+
+// One flat float bucket per call: cat the flattened tensors, collective, narrow back out.
+at::Tensor flatten(const std::vector<at::Tensor>& ts) {
+  std::vector<at::Tensor> flat;
+  for (const auto& t : ts) flat.push_back(t.to(at::kFloat).contiguous().reshape({-1}));
+  return at::cat(flat);
+}
+Napi::Value unflatten(Napi::Env env, const at::Tensor& bucket, const std::vector<at::Tensor>& like, double scale) {
+  if (scale != 1) bucket.mul_(scale);
+  auto out = Napi::Array::New(env, like.size());
+  int64_t at = 0;
+  for (size_t i = 0; i < like.size(); i++) {
+    int64_t n = like[i].numel();
+    out.Set(i, wrapTensor(env, bucket.narrow(0, at, n).view(like[i].sizes())));
+    at += n;
+  }
+  return out;
+}
+
+// (group, tensors[], scale) -> new tensors: scale * sum over ranks (scale 1/N gives DDP's mean)
+Napi::Value AllReduce(const Napi::CallbackInfo& info) {
+  Group* g = group(info[0]);
+  auto ts = tensors(info[1]);
+  double scale = info.Length() > 2 ? info[2].As<Napi::Number>().DoubleValue() : 1.0;
+  std::vector<at::Tensor> bucket{flatten(ts)};
+  waitFor(g, g->pg->allreduce(bucket), "allreduce");
+  return unflatten(info.Env(), bucket[0], ts, scale);
+}
+
+// (group, tensors[], root) -> root's values
+Napi::Value Broadcast(const Napi::CallbackInfo& info) {
+  Group* g = group(info[0]);
+  auto ts = tensors(info[1]);
+  c10d::BroadcastOptions o;
+  o.rootRank = info[2].As<Napi::Number>().Int32Value();
+  std::vector<at::Tensor> bucket{flatten(ts)};
+  waitFor(g, g->pg->broadcast(bucket, o), "broadcast");
+  return unflatten(info.Env(), bucket[0], ts, 1.0);
+}
+
+// (group, tensor) -> the ranks' tensors concatenated along dim 0 (MoCo's concat_all_gather)
+Napi::Value AllGather(const Napi::CallbackInfo& info) {
+  Group* g = group(info[0]);
+  at::Tensor x = tensorOf(info[1]).contiguous();
+  int world = g->pg->getSize();
+  std::vector<std::vector<at::Tensor>> outs(1);
+  for (int r = 0; r < world; r++) outs[0].push_back(at::empty_like(x));
+  std::vector<at::Tensor> in{x};
+  waitFor(g, g->pg->allgather(outs, in), "allgather");
+  return wrapTensor(info.Env(), at::cat(outs[0], 0));
+}
+
+Napi::Value Barrier(const Napi::CallbackInfo& info) {
+  Group* g = group(info[0]);
+  waitFor(g, g->pg->barrier(), "barrier");
+  return info.Env().Undefined();
+}
+
+Napi::Value Destroy(const Napi::CallbackInfo& info) {
+  if (!info[0].IsExternal()) throw std::runtime_error("expected a process group handle");
+  Group* g = info[0].As<Napi::External<Group>>().Data();
+  g->pg.reset();
+  g->store.reset();
+  return info.Env().Undefined();
+}
+
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value guardedC10d(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const std::exception& e) {
+    Napi::Error::New(info.Env(), e.what()).ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+}
+
+}  // namespace dilo_c10d
+
+// Called from addon.cc's Init with its tensor accessors (Holder stays private there).
+void InitC10d(Napi::Env env, Napi::Object exports, dilo_c10d::TensorOf tensorOf, dilo_c10d::Wrap wrap) {
+  using namespace dilo_c10d;
+  dilo_c10d::tensorOf = tensorOf;
+  dilo_c10d::wrapTensor = wrap;
+  exports.Set("PgCreate", Napi::Function::New(env, guardedC10d<Create>, "PgCreate"));
+  exports.Set("PgAllReduce", Napi::Function::New(env, guardedC10d<AllReduce>, "PgAllReduce"));
+  exports.Set("PgBroadcast", Napi::Function::New(env, guardedC10d<Broadcast>, "PgBroadcast"));
+  exports.Set("PgAllGather", Napi::Function::New(env, guardedC10d<AllGather>, "PgAllGather"));
+  exports.Set("PgBarrier", Napi::Function::New(env, guardedC10d<Barrier>, "PgBarrier"));
+  exports.Set("PgDestroy", Napi::Function::New(env, guardedC10d<Destroy>, "PgDestroy"));
+}

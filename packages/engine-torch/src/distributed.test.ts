@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import * as net from 'node:net';
+import { addonPath } from './native';
+
+// Two real processes on Gloo over loopback, driving the addon's c10d functions directly.
+const WORKER = `
+const n = require(process.env.ADDON);
+const rank = +process.env.RANK, world = +process.env.WORLD_SIZE;
+const pg = n.PgCreate(rank, world, '127.0.0.1', +process.env.MASTER_PORT, +process.env.TIMEOUT_MS, 'lo');
+const f = (a, s) => n.FromArray(Float32Array.from(a), s, 0);
+if (process.env.DIE_RANK === String(rank)) process.exit(3);
+const [a, b] = n.PgAllReduce(pg, [f([1 + rank, 2], [2]), f([10 * rank, 1, 1, 1], [2, 2])], 0.5);
+const g = n.PgAllGather(pg, f([rank, rank], [1, 2]));
+const [w] = n.PgBroadcast(pg, [f([rank + 7], [1])], 0);
+n.PgBarrier(pg);
+console.log(JSON.stringify({ a: [...n.ToArray(a)], b: [...n.ToArray(b)], bShape: n.Info(b).slice(1), g: [...n.ToArray(g)], w: [...n.ToArray(w)] }));
+n.PgDestroy(pg);
+`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+type Result = { rank: number; code: number | null; out: string; err: string; ms: number };
+
+async function runGroup(world: number, extra: Record<string, string> = {}): Promise<Result[]> {
+  const port = await freePort();
+  const t0 = Date.now();
+  return Promise.all(
+    Array.from({ length: world }, (_, rank) => new Promise<Result>((resolve) => {
+      const p = spawn(process.execPath, ['-e', WORKER], {
+        env: { ...process.env, ADDON: addonPath(), RANK: String(rank), WORLD_SIZE: String(world), MASTER_PORT: String(port), TIMEOUT_MS: '5000', ...extra },
+      });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (err += d));
+      p.on('exit', (code) => resolve({ rank, code, out, err, ms: Date.now() - t0 }));
+    })),
+  );
+}
+
+describe('c10d ProcessGroupGloo (native/c10d.cc)', () => {
+  it('all-reduces (scaled, one bucket, shapes kept), all-gathers in rank order and broadcasts from rank 0 across 2 processes', async () => {
+    const rs = await runGroup(2);
+    for (const r of rs) {
+      expect({ rank: r.rank, code: r.code, err: r.code === 0 ? '' : r.err }).toEqual({ rank: r.rank, code: 0, err: '' });
+      const v = JSON.parse(r.out.trim().split('\n').pop()!);
+      expect(v.a).toEqual([(1 + 2) * 0.5, (2 + 2) * 0.5]);
+      expect(v.b).toEqual([5, 1, 1, 1]);
+      expect(v.bShape).toEqual([2, 2]);
+      expect(v.g).toEqual([0, 0, 1, 1]);
+      expect(v.w).toEqual([7]);
+    }
+  }, 30000);
+
+  it('a peer that dies makes the survivor fail with a c10d error within the timeout, not hang', async () => {
+    const rs = await runGroup(2, { DIE_RANK: '1' });
+    expect(rs[1].code).toBe(3);
+    expect(rs[0].code).not.toBe(0);
+    expect(rs[0].err).toMatch(/c10d allreduce failed|Connection closed|timed out/i);
+    expect(rs[0].ms).toBeLessThan(20000);
+  }, 30000);
+});

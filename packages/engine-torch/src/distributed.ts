@@ -1,0 +1,100 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BACKEND_NAME, type TorchBackend } from './backend';
+import type { Handle } from './native';
+
+/** An opaque c10d ProcessGroupGloo (native/c10d.cc). */
+type PgHandle = { readonly __pgHandle: unique symbol };
+
+/** The addon's c10d functions (native/c10d.cc). All calls block until the collective completes. */
+interface C10dNative {
+  PgCreate(rank: number, worldSize: number, masterAddr: string, masterPort: number, timeoutMs: number, iface?: string): PgHandle;
+  PgAllReduce(pg: PgHandle, xs: Handle[], scale: number): Handle[];
+  PgBroadcast(pg: PgHandle, xs: Handle[], root: number): Handle[];
+  PgAllGather(pg: PgHandle, x: Handle): Handle;
+  PgBarrier(pg: PgHandle): void;
+  PgDestroy(pg: PgHandle): void;
+}
+
+export interface ProcessGroupOptions {
+  rank: number;
+  worldSize: number;
+  /** Rank 0 hosts the TCPStore rendezvous at this address and port. */
+  masterAddr: string;
+  masterPort: number;
+  /** Every collective (and the rendezvous) fails after this long instead of hanging on a dead peer. */
+  timeoutMs: number;
+  /** Gloo's network interface ('lo' on one machine); default: the interface that reaches masterAddr. */
+  iface?: string;
+}
+
+/**
+ * A c10d process group on Gloo (PyTorch's own distributed runtime, the one DistributedDataParallel
+ * uses on CPU). Tensors go in and come out as torch-backend tensors; results are new tensors.
+ */
+export class ProcessGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  private pg: PgHandle | null;
+  private readonly backend: TorchBackend;
+
+  constructor(o: ProcessGroupOptions) {
+    if (tf.getBackend() !== BACKEND_NAME) throw new Error(`ProcessGroup needs the '${BACKEND_NAME}' backend (active: ${tf.getBackend()})`);
+    this.backend = tf.backend() as TorchBackend;
+    this.rank = o.rank;
+    this.worldSize = o.worldSize;
+    this.pg = this.c10d.PgCreate(o.rank, o.worldSize, o.masterAddr, o.masterPort, o.timeoutMs, o.iface);
+  }
+
+  private get c10d(): C10dNative {
+    return this.backend.native as unknown as C10dNative;
+  }
+
+  private group(): PgHandle {
+    if (!this.pg) throw new Error('process group used after destroy');
+    return this.pg;
+  }
+
+  private tensors(hs: Handle[]): tf.Tensor[] {
+    return hs.map((h) => tf.engine().makeTensorFromTensorInfo(this.backend.output(h), this.backend));
+  }
+
+  /** scale * (sum over ranks) of each tensor, in one flattened float32 bucket (scale 1/N: DDP's gradient mean). */
+  allReduce(xs: tf.Tensor[], scale = 1): tf.Tensor[] {
+    if (xs.length === 0) return [];
+    return this.tensors(this.c10d.PgAllReduce(this.group(), xs.map((x) => this.backend.handle(x)), scale));
+  }
+
+  /** allReduce in buckets of about `bucketBytes` (DDP's default 25 MB), one collective per bucket. */
+  allReduceBucketed(xs: tf.Tensor[], scale = 1, bucketBytes = 25 * 1024 * 1024): tf.Tensor[] {
+    const out: tf.Tensor[] = [];
+    let start = 0;
+    while (start < xs.length) {
+      let end = start;
+      let bytes = 0;
+      while (end < xs.length && (end === start || bytes + xs[end].size * 4 <= bucketBytes)) bytes += xs[end++].size * 4;
+      out.push(...this.allReduce(xs.slice(start, end), scale));
+      start = end;
+    }
+    return out;
+  }
+
+  /** Rank `root`'s values of each tensor (float32), e.g. the initial weights from rank 0. */
+  broadcast(xs: tf.Tensor[], root = 0): tf.Tensor[] {
+    if (xs.length === 0) return [];
+    return this.tensors(this.c10d.PgBroadcast(this.group(), xs.map((x) => this.backend.handle(x)), root));
+  }
+
+  /** Every rank's `x` concatenated along axis 0 in rank order (MoCo's concat_all_gather). */
+  allGather(x: tf.Tensor): tf.Tensor {
+    return this.tensors([this.c10d.PgAllGather(this.group(), this.backend.handle(x))])[0];
+  }
+
+  barrier(): void {
+    this.c10d.PgBarrier(this.group());
+  }
+
+  destroy(): void {
+    if (this.pg) this.c10d.PgDestroy(this.pg);
+    this.pg = null;
+  }
+}
