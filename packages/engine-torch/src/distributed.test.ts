@@ -1,6 +1,9 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { addonPath } from './native';
+import { ProcessGroup } from './distributed';
+import { torchAvailable } from './test-util';
 
 // Two real processes on Gloo over loopback, driving the addon's c10d functions directly.
 const WORKER = `
@@ -67,5 +70,23 @@ describe('c10d ProcessGroupGloo (native/c10d.cc)', () => {
     expect(rs[0].code).not.toBe(0);
     expect(rs[0].err).toMatch(/c10d allreduce failed|Connection closed|timed out/i);
     expect(rs[0].ms).toBeLessThan(20000);
+  }, 30000);
+});
+
+describe('ProcessGroup (tfjs tensors in and out)', () => {
+  const ok = torchAvailable();
+  (ok ? it : it.skip)('world size 1: bucketed all-reduce keeps shapes and order, gather and broadcast are identities', async () => {
+    await tf.setBackend('torch');
+    const pg = new ProcessGroup({ rank: 0, worldSize: 1, masterAddr: '127.0.0.1', masterPort: await freePort(), timeoutMs: 5000, iface: 'lo' });
+    const xs = [tf.tensor2d([[1, 2], [3, 4]]), tf.tensor1d([5, 6, 7]), tf.tensor1d([8])];
+    // 12-byte buckets: [x0] (16 bytes, alone), [x1, x2] would be 16 bytes -> [x1], [x2]
+    const ys = pg.allReduceBucketed(xs, 0.5, 12);
+    expect(ys.map((y) => y.shape)).toEqual([[2, 2], [3], [1]]);
+    expect(ys.map((y) => Array.from(y.dataSync()))).toEqual([[0.5, 1, 1.5, 2], [2.5, 3, 3.5], [4]]);
+    expect(Array.from(pg.allGather(xs[1]).dataSync())).toEqual([5, 6, 7]);
+    expect(Array.from(pg.broadcast([xs[2]])[0].dataSync())).toEqual([8]);
+    pg.barrier();
+    pg.destroy();
+    expect(() => pg.barrier()).toThrow(/after destroy/);
   }, 30000);
 });
