@@ -115,3 +115,12 @@ function writeTmp(name: string, data: Uint8Array): string {
   writeFileSync(f, data);
   return f;
 }
+
+test('decode errors are one line (libvips multi-line noise collapsed)', async () => {
+  // a JPEG header followed by garbage makes libvips report over several lines
+  const bad = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 0x41)]);
+  const err = await decodeImage(bad, { name: 'bad.jpg' }).then(() => null, (e: Error) => e);
+  expect(err).not.toBeNull();
+  expect(err!.message).toContain('bad.jpg');
+  expect(err!.message).not.toMatch(/\n/);
+});
