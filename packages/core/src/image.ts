@@ -41,7 +41,7 @@ async function readSource(src: Source, name: string): Promise<Buffer> {
 
 function describe(err: unknown): string {
   // libvips messages span several lines (one per failing loader stage): keep one line for `skip <file>: <problem>`.
-  const msg = (err instanceof Error ? err.message : String(err)).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join('; ');
+  const msg = (err instanceof Error ? err.message : String(err)).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).filter((l, i, a) => a.indexOf(l) === i).join('; ');
   if (/pixel limit/i.test(msg)) return `image exceeds the pixel limit (decompression-bomb guard): ${msg}`;
   if (/unsupported image format/i.test(msg)) return 'not a supported image (JPEG, PNG, WebP, TIFF, GIF, AVIF)';
   if (/premature end|truncated|corrupt|VipsJpeg|bad|invalid/i.test(msg)) return `corrupt or truncated image data: ${msg}`;
