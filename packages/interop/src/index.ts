@@ -1,0 +1,6 @@
+/** @dilo/interop: PyTorch checkpoints in and out of dilo, without running code from them. */
+export * from './pickle/unpickler';
+export * from './pickle/pickler';
+export * from './tensor';
+export * from './torch-load';
+export * from './torch-save';
