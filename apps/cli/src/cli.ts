@@ -9,10 +9,11 @@ import { evalCommand } from '@dilo/eval';
 import { saliencyCommand } from '@dilo/saliency';
 import { detectCommand } from '@dilo/detection';
 import { augmentCommand } from '@dilo/augment';
+import { convertCommand, exportCommand } from '@dilo/interop';
 
 /** Every sub-command, in --help order. Stage packages contribute theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, evalCommand, detectCommand, saliencyCommand, augmentCommand, pretrainCommand, reproduceCommand];
+export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, evalCommand, detectCommand, saliencyCommand, augmentCommand, pretrainCommand, convertCommand, exportCommand, reproduceCommand];
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error. */
 export async function runCli(argv: string[]): Promise<number> {

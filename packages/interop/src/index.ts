@@ -4,3 +4,8 @@ export * from './pickle/pickler';
 export * from './tensor';
 export * from './torch-load';
 export * from './torch-save';
+export * from './layouts';
+export * from './safetensors';
+export * from './convert';
+export * from './export';
+export * from './cli';

@@ -150,8 +150,11 @@ export class NumpyArray implements PyObject {
     // C order: row-major strides; Fortran order: column-major
     const stride = new Array<number>(this.shape.length);
     let s = 1;
-    if (this.fortran) for (let d = 0; d < this.shape.length; d++) (stride[d] = s), (s *= this.shape[d]);
-    else for (let d = this.shape.length - 1; d >= 0; d--) (stride[d] = s), (s *= this.shape[d]);
+    const order = this.shape.map((_, i) => (this.fortran ? i : this.shape.length - 1 - i));
+    for (const d of order) {
+      stride[d] = s;
+      s *= this.shape[d];
+    }
     return new TorchTensor(storage, 0, this.shape, stride).toFloat32(file);
   }
 }

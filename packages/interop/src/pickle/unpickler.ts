@@ -53,8 +53,6 @@ export interface UnpickleResult {
   end: number;
 }
 
-class Mark {}
-const MARK = new Mark();
 
 /** A global looked up but not yet called (torch passes storage classes as values, e.g. in persistent ids). */
 export class GlobalRef implements PyObject {
