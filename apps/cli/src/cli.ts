@@ -1,5 +1,5 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
-import { DiloInputError, DiloUsageError } from '@dilo/core';
+import { DiloInputError, DiloUsageError, EXIT_SKIPPED_INPUTS, resetSkippedInputs, skippedInputsThisRun } from '@dilo/core';
 import { dataCommand } from './commands/data';
 import { demoCommand } from './commands/demo';
 import { backendCommand } from './commands/backend';
@@ -15,9 +15,10 @@ import { convertCommand, exportCommand } from '@dilo/interop';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, evalCommand, detectCommand, saliencyCommand, augmentCommand, pretrainCommand, convertCommand, exportCommand, reproduceCommand];
 
-/** Exit codes: 0 ok, 1 failure, 2 usage error. */
+/** Exit codes: 0 ok, 1 failure, 2 usage error, 3 finished but skipped some inputs (each named on stderr). */
 export async function runCli(argv: string[]): Promise<number> {
   let usageError = false;
+  resetSkippedInputs();
   const parser: Argv = yargs(argv)
     .scriptName('dilo')
     .usage('$0 <command> [options]\n\nDiLo: saliency, copy-paste augmentation, MoCo pre-training, evaluation and detection.')
@@ -37,7 +38,7 @@ export async function runCli(argv: string[]): Promise<number> {
     });
   try {
     await parser.parseAsync();
-    return usageError ? 2 : 0;
+    return usageError ? 2 : skippedInputsThisRun() > 0 ? EXIT_SKIPPED_INPUTS : 0;
   } catch (err) {
     if (err instanceof DiloUsageError) {
       process.stderr.write(`dilo: ${err.message}\n`);

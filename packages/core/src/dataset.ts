@@ -28,10 +28,17 @@ export interface Manifest {
   root: string;
   classes: string[];
   samples: Sample[];
+  /** image names listing found but could not open (dangling links): for the run's skip report */
+  unreadable?: { file: string; problem: string }[];
+}
+
+export interface ListImagesOptions {
+  /** called once for each image name that cannot be a file (a dangling symbolic link) */
+  onUnreadable?: (file: string, problem: string) => void;
 }
 
 /** All image files below dir, recursively, sorted by relative path. */
-export async function listImages(dir: string): Promise<string[]> {
+export async function listImages(dir: string, opts: ListImagesOptions = {}): Promise<string[]> {
   const out: string[] = [];
   const seen = new Set<string>();
   async function walk(d: string): Promise<void> {
@@ -51,6 +58,7 @@ export async function listImages(dir: string): Promise<string[]> {
       const kind = await entryKind(p, e);
       if (kind === 'dir') await walk(p);
       else if (kind === 'file' && isImageFile(e.name)) out.push(p);
+      else if (kind === 'dangling' && isImageFile(e.name)) opts.onUnreadable?.(p, 'dangling symbolic link (its target does not exist)');
     }
   }
   await walk(dir);
@@ -58,12 +66,13 @@ export async function listImages(dir: string): Promise<string[]> {
 }
 
 /** A directory entry's kind, following symbolic links (a dangling link is neither). */
-async function entryKind(p: string, e: Dirent): Promise<'dir' | 'file' | 'other'> {
+async function entryKind(p: string, e: Dirent): Promise<'dir' | 'file' | 'dangling' | 'other'> {
   if (e.isDirectory()) return 'dir';
   if (e.isFile()) return 'file';
   if (!e.isSymbolicLink()) return 'other';
   const st = await fs.stat(p).catch(() => null);
-  return st?.isDirectory() ? 'dir' : st?.isFile() ? 'file' : 'other';
+  if (!st) return 'dangling';
+  return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
 }
 
 function stemId(root: string, file: string): string {
@@ -87,18 +96,21 @@ export async function imageFolder(root: string): Promise<Manifest> {
   classes.sort(stableCompare);
   if (classes.length === 0) throw new DiloInputError(root, 'no class sub-folders (expected root/<class>/<image>)');
   const samples: Sample[] = [];
+  const unreadable: { file: string; problem: string }[] = [];
+  const onUnreadable = (file: string, problem: string): number => unreadable.push({ file, problem });
   for (let c = 0; c < classes.length; c++) {
-    for (const image of await listImages(path.join(root, classes[c]))) samples.push({ id: stemId(root, image), image, label: c });
+    for (const image of await listImages(path.join(root, classes[c]), { onUnreadable })) samples.push({ id: stemId(root, image), image, label: c });
   }
   if (samples.length === 0) throw new DiloInputError(root, 'no images in any class folder');
-  return { root, classes, samples };
+  return { root, classes, samples, ...(unreadable.length ? { unreadable } : {}) };
 }
 
 /** An unlabelled folder of images (recursive). */
 export async function imageList(root: string): Promise<Manifest> {
-  const files = await listImages(root);
+  const unreadable: { file: string; problem: string }[] = [];
+  const files = await listImages(root, { onUnreadable: (file, problem) => unreadable.push({ file, problem }) });
   if (files.length === 0) throw new DiloInputError(root, 'no images found');
-  return { root, classes: [], samples: files.map((image) => ({ id: stemId(root, image), image, label: -1 })) };
+  return { root, classes: [], samples: files.map((image) => ({ id: stemId(root, image), image, label: -1 })), ...(unreadable.length ? { unreadable } : {}) };
 }
 
 export interface PairingIssue {
@@ -111,6 +123,8 @@ export interface PairingIssue {
 export interface PairedManifest extends Manifest {
   /** images left out, with the reason: reported, never silent */
   issues: PairingIssue[];
+  /** masks no image matches (usually a misnamed file): named in the skip report, never used */
+  orphanMasks?: string[];
 }
 
 /**
@@ -119,12 +133,15 @@ export interface PairedManifest extends Manifest {
  */
 export async function pairMasks(images: Manifest, maskRoot: string, opts: { checkSizes?: boolean } = {}): Promise<PairedManifest> {
   const masks = new Map<string, string>();
-  for (const m of await listImages(maskRoot)) masks.set(stemId(maskRoot, m), m);
+  const unreadable = [...(images.unreadable ?? [])];
+  for (const m of await listImages(maskRoot, { onUnreadable: (file, problem) => unreadable.push({ file, problem }) })) masks.set(stemId(maskRoot, m), m);
   const samples: Sample[] = [];
   const issues: PairingIssue[] = [];
+  const used = new Set<string>();
   for (const s of images.samples) {
     // ImageFolder ids include the class folder; also accept a flat mask folder by basename.
     const mask = masks.get(s.id) ?? masks.get(path.posix.basename(s.id));
+    if (mask) used.add(mask);
     if (!mask) {
       issues.push({ id: s.id, file: s.image, problem: 'no-mask', detail: `no mask named ${s.id}.* under ${maskRoot}` });
       continue;
@@ -137,13 +154,14 @@ export async function pairMasks(images: Manifest, maskRoot: string, opts: { chec
           continue;
         }
       } catch (err) {
-        issues.push({ id: s.id, file: err instanceof DiloInputError ? err.file : s.image, problem: 'unreadable', detail: (err as Error).message });
+        issues.push({ id: s.id, file: err instanceof DiloInputError ? err.file : s.image, problem: 'unreadable', detail: err instanceof DiloInputError ? err.problem : (err as Error).message });
         continue;
       }
     }
     samples.push({ ...s, mask });
   }
-  return { root: images.root, classes: images.classes, samples, issues };
+  const orphanMasks = [...masks.values()].filter((m) => !used.has(m)).sort(stableCompare);
+  return { root: images.root, classes: images.classes, samples, issues, orphanMasks, ...(unreadable.length ? { unreadable } : {}) };
 }
 
 /** SOD-style layout: root/images/<id>.jpg + root/masks/<id>.png. */

@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { promises as fs } from 'node:fs';
+import { crc32 } from './crc32';
 import { DiloInputError } from './errors';
 
 /** An RGB image, interleaved HWC, uint8 0-255. */
@@ -48,10 +49,32 @@ function describe(err: unknown): string {
   return `cannot decode image: ${msg}`;
 }
 
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * The first PNG chunk whose CRC does not match, or null. libvips' PNG loader ignores chunk CRCs,
+ * so a bit flip in the header or the pixel data would decode to a silently wrong image.
+ */
+export function pngCrcError(buf: Uint8Array): string | null {
+  if (buf.length < 8 || PNG_SIGNATURE.some((b, i) => buf[i] !== b)) return null;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let at = 8; at + 12 <= buf.length; ) {
+    const len = view.getUint32(at);
+    const type = String.fromCharCode(buf[at + 4], buf[at + 5], buf[at + 6], buf[at + 7]);
+    if (at + 12 + len > buf.length) return null; // truncated: the decoder reports it
+    if (crc32(buf, at + 4, at + 8 + len) !== view.getUint32(at + 8 + len)) return `corrupt PNG: bad CRC in chunk ${type} at byte ${at}`;
+    if (type === 'IEND') break;
+    at += 12 + len;
+  }
+  return null;
+}
+
 async function decodeRaw(src: Source, channels: 1 | 3, opts: DecodeOptions): Promise<{ data: Uint8Array; width: number; height: number }> {
   const name = opts.name ?? (typeof src === 'string' ? src : '<buffer>');
   const buf = await readSource(src, name);
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const crcError = pngCrcError(buf);
+  if (crcError) throw new DiloInputError(name, crcError);
   try {
     // failOn 'truncated' turns a cut-off file into an error instead of a grey band.
     let pipe = sharp(buf, { limitInputPixels: maxPixels, failOn: 'truncated', sequentialRead: true })

@@ -1,5 +1,8 @@
 /** @dilo/core: what every dilo stage shares. */
 export * from './errors';
+export * from './skip-report';
+export * from './bad-inputs';
+export * from './screen';
 export * from './atomic';
 export * from './image';
 export * from './dataset';

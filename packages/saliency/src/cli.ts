@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { DiloUsageError, printJsonResult, Progress } from '@dilo/core';
+import { DiloUsageError, printJsonResult, Progress, SkipReport } from '@dilo/core';
 import { isMethodName, METHOD_NAMES } from './registry';
 import { parseShard, runSaliencyJob } from './batch/job';
 import { evaluateFolders } from './metrics/eval-folders';
@@ -145,14 +145,17 @@ export const saliencyCommand: CommandModule<object, ComputeArgs> = {
         progress.tick(done - progress.value);
       },
     }).finally(() => (progress as Progress | null)?.stop());
-    for (const f of report.failures) process.stderr.write(`dilo: unreadable image ${f.file}: ${f.problem}\n`);
-    const result = { ...report, seconds: +report.seconds.toFixed(2), imagesPerSecond: +report.imagesPerSecond.toFixed(2) };
+    // each unreadable input once, one line; the exit code (3) says the run left inputs out
+    const skips = new SkipReport();
+    for (const f of report.failures) skips.skip(f.file, f.problem);
+    skips.processed = report.computed + report.cached;
+    const { skipped, skippedFiles } = skips.counts();
+    const result = { ...report, processed: skips.processed, skipped, skippedFiles, seconds: +report.seconds.toFixed(2), imagesPerSecond: +report.imagesPerSecond.toFixed(2) };
     if (a.json) printJsonResult(result);
     else {
       process.stdout.write(
-        `${report.method}: ${report.images} images (shard ${report.shard} of ${report.total}) -> ${report.out}: ${report.computed} computed, ${report.cached} from cache, ${report.failed} failed, ${result.seconds}s (${result.imagesPerSecond} img/s)\n`,
+        `${report.method}: ${report.images} images (shard ${report.shard} of ${report.total}) -> ${report.out}: ${report.computed} computed, ${report.cached} from cache, ${skips.summary()}, ${result.seconds}s (${result.imagesPerSecond} img/s)\n`,
       );
     }
-    if (report.failed > 0) throw new Error(`${report.failed} image(s) could not be read (listed above)`);
   },
 };

@@ -5,7 +5,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DiloUsageError } from '@dilo/core';
+import { DiloUsageError, EXIT_SKIPPED_INPUTS, skippedInputsThisRun } from '@dilo/core';
 import { saliencyCommand } from './cli';
 
 yargs(hideBin(process.argv))
@@ -18,6 +18,9 @@ yargs(hideBin(process.argv))
     throw new DiloUsageError(msg);
   })
   .parseAsync()
+  .then(() => {
+    if (skippedInputsThisRun() > 0) process.exitCode = EXIT_SKIPPED_INPUTS;
+  })
   .catch((err: unknown) => {
     const usage = err instanceof DiloUsageError;
     process.stderr.write(`dilo: ${usage ? '' : 'error: '}${err instanceof Error ? err.message : String(err)}\n`);

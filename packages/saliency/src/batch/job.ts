@@ -85,8 +85,10 @@ export async function runSaliencyJob(opts: SaliencyJobOptions): Promise<Saliency
   const t0 = Date.now();
   const estimator = createEstimator(opts.method, opts.params as never);
   const params = estimator.params;
-  const all = await listImages(opts.images);
   const shard = opts.shard ?? { index: 1, count: 1 };
+  // a dangling link is an input the user meant to give: report it (in shard 1 only, so once per job)
+  const dangling: SaliencyJobFailure[] = [];
+  const all = await listImages(opts.images, { onUnreadable: (file, problem) => shard.index === 1 && dangling.push({ file, problem }) });
   // round-robin shards: balanced even when folders differ in image size
   const files = all.filter((_, i) => i % shard.count === shard.index - 1);
   const outs = new Map<string, string>();
@@ -107,8 +109,8 @@ export async function runSaliencyJob(opts: SaliencyJobOptions): Promise<Saliency
     images: files.length,
     computed: 0,
     cached: 0,
-    failed: 0,
-    failures: [],
+    failed: dangling.length,
+    failures: dangling,
     seconds: 0,
     imagesPerSecond: 0,
   };
