@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { encodePng, imageList, pairMasks, Rng, writeFileAtomic, DiloInputError, type RgbImage } from '@dilo/core';
+import { encodePng, imageList, pairMasks, Rng, screenManifest, SkipReport, writeFileAtomic, DiloInputError, type RgbImage, type SkippedFile } from '@dilo/core';
 import { augmentPreset, type AugmentConfig, type BackgroundSpec } from './config';
 import { TwoViewSampler, decodeSample, viewRng } from './two-view';
 import { planView, type ViewPlan } from './view-plan';
@@ -22,6 +22,8 @@ export interface PreviewOptions {
   p?: number;
   /** side of one grid cell in pixels */
   cell?: number;
+  /** where skipped inputs are named (default: one line each on stderr) */
+  report?: SkipReport;
 }
 
 export interface PreviewResult {
@@ -33,7 +35,11 @@ export interface PreviewResult {
   /** per row: the sample's image and whether the query / key views were pasted */
   samples: { image: string; queryPasted: boolean; keyPasted: boolean }[];
   /** images left out for want of a usable map */
+  /** images with a usable map that were drawn from */
+  processed: number;
+  /** inputs left out (unreadable image or map, no map, map of another size, map without image), each named on stderr */
   skipped: number;
+  skippedFiles: SkippedFile[];
 }
 
 const HEADER = 24;
@@ -74,10 +80,9 @@ export async function augmentPreview(o: PreviewOptions): Promise<PreviewResult> 
   const size = o.size ?? 224;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`--n must be a positive integer, got ${n}`);
   if (!Number.isInteger(cell) || cell < 16) throw new RangeError(`--cell must be an integer >= 16, got ${cell}`);
-  const paired = await pairMasks(await imageList(o.images), o.maps);
-  if (paired.samples.length === 0) {
-    throw new DiloInputError(o.maps, `no image under ${o.images} has a usable map here${paired.issues[0] ? ` (e.g. ${paired.issues[0].file}: ${paired.issues[0].detail})` : ''}`);
-  }
+  const report = o.report ?? new SkipReport();
+  const paired = await screenManifest(await pairMasks(await imageList(o.images), o.maps), { report, masks: 'decode' });
+  if (paired.samples.length === 0) throw new DiloInputError(o.maps, `no image under ${o.images} has a usable map here (${report.skipped} skipped, listed above)`);
   const samples = samplesFromManifest(paired);
   const picked = new Rng(seed).stream('preview').permutation(samples.length).slice(0, Math.min(n, samples.length));
 
@@ -145,7 +150,7 @@ export async function augmentPreview(o: PreviewOptions): Promise<PreviewResult> 
     png = await encodePng(grid); // no SVG text support in this libvips: the grid without labels
   }
   await writeFileAtomic(o.out, png);
-  return { out: o.out, rows: picked.length, columns, width: W, height: H, samples: result, skipped: paired.issues.length };
+  return { out: o.out, rows: picked.length, columns, width: W, height: H, samples: result, ...report.counts() };
 }
 
 function describeBg(plan: ViewPlan): string {

@@ -53,8 +53,9 @@ export class AugmentViewSource implements ViewBatchSource {
     if (this.batchesPerEpoch < 1) throw new RangeError(`${samples.length} images make no full batch of ${opts.batch}`);
   }
 
-  static async create(o: { data: string; method: 'mocov1' | 'mocov2'; size: number; seed: number; batch: number; workers: number; dilo: DiloOptions }): Promise<AugmentViewSource> {
-    const manifest = await manifestOf(o.data);
+  /** `manifest`: the (screened) images of `data`, when the caller has listed them already */
+  static async create(o: { data: string; manifest?: Manifest; method: 'mocov1' | 'mocov2'; size: number; seed: number; batch: number; workers: number; dilo: DiloOptions }): Promise<AugmentViewSource> {
+    const manifest = o.manifest ?? (await manifestOf(o.data));
     let samples = samplesFromManifest(manifest);
     if (!(o.dilo.p >= 0 && o.dilo.p <= 1)) throw new RangeError(`--dilo-p must be in [0, 1], got ${o.dilo.p}`);
     if (o.dilo.p > 0) {

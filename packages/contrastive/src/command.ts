@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { DiloInputError, DiloUsageError, printJsonResult, selectBackend, type BackendName } from '@dilo/core';
+import { DiloInputError, DiloUsageError, imageFolder, imageList, printJsonResult, screenManifest, selectBackend, SkipReport, type BackendName, type Manifest } from '@dilo/core';
 import { pretrain, resolveConfig, type PretrainConfig, type PretrainConfigInput } from './pretrain';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import { AugmentViewSource } from './augment-source';
-import { SimpleViewSource, listTrainingImages } from './views';
+import { SimpleViewSource } from './views';
 import { RESNET_ARCHS } from './resnet';
 
 export interface PretrainArgs {
@@ -35,13 +35,36 @@ export interface PretrainArgs {
   maps?: string;
   views?: string;
   workers?: number;
+  'skip-bad'?: boolean;
   json: boolean;
+}
+
+/**
+ * The training images, each decoded once before training starts. A bad file stops the run here,
+ * with the whole list, unless skipBad: then the run trains on the rest (the skips are reported and
+ * the exit code is 3). A run never dies at step 40,000 on a truncated JPEG.
+ */
+export async function screenTrainingImages(data: string, skipBad: boolean): Promise<{ manifest: Manifest; report: SkipReport }> {
+  let manifest: Manifest;
+  try {
+    manifest = await imageFolder(data);
+  } catch (err) {
+    if (!(err instanceof DiloInputError) || err.file !== data || /not a readable/.test(err.problem)) throw err;
+    manifest = await imageList(data); // no class folders: a plain folder of images
+  }
+  const report = new SkipReport();
+  const screened = await screenManifest(manifest, { report });
+  if (report.skipped > 0 && !skipBad) {
+    throw new DiloInputError(data, `${report.skipped} of ${manifest.samples.length + (manifest.unreadable?.length ?? 0)} training image(s) cannot be read (listed above): fix or remove them, or pass --skip-bad to train on the other ${screened.samples.length}`);
+  }
+  if (screened.samples.length === 0) throw new DiloInputError(data, 'no readable training images');
+  return { manifest: screened, report };
 }
 
 /** Keys of a --config JSON file, with the CLI's option names (camelCase also accepted). */
 const CONFIG_KEYS = [
   'data', 'method', 'arch', 'width', 'small-stem', 'size', 'epochs', 'max-steps', 'batch', 'seed', 'out', 'resume', 'backend', 'lr', 'schedule',
-  'queue', 'moco-m', 'moco-t', 'key-bn-groups', 'checkpoint-every', 'dilo-p', 'background', 'maps', 'views', 'workers',
+  'queue', 'moco-m', 'moco-t', 'key-bn-groups', 'checkpoint-every', 'dilo-p', 'background', 'maps', 'views', 'workers', 'skip-bad',
 ];
 
 function camel(k: string): string {
@@ -105,6 +128,7 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
       .option('maps', { type: 'string', describe: 'saliency maps of the training images (needed when --dilo-p > 0)' })
       .option('views', { type: 'string', choices: ['augment', 'builtin'], describe: "view maker: @dilo/augment's MoCo pipeline (default) or the built-in crop+flip+jitter" })
       .option('workers', { type: 'number', describe: 'view-rendering worker threads (default 1)' })
+      .option('skip-bad', { type: 'boolean', describe: 'train without the images that cannot be read (named on stderr; exit code 3) instead of stopping before training' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<PretrainArgs>,
   handler: async (raw) => {
     const given = new Set(process.argv.slice(2).filter((s) => s.startsWith('--')).map((s) => s.slice(2).split('=')[0].replace(/^no-/, '')));
@@ -122,8 +146,9 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
     const workers = a.workers ?? 1;
     const makeSource = async (cfg: PretrainConfig) => {
       if (!cfg.data) throw new DiloUsageError('--data is required');
-      if (cfg.views === 'builtin') return new SimpleViewSource(await listTrainingImages(cfg.data), cfg.batch, cfg.size, cfg.seed);
-      return AugmentViewSource.create({ data: cfg.data, method: cfg.method, size: cfg.size, seed: cfg.seed, batch: cfg.batch, workers, dilo: cfg.dilo ?? { p: 0, background: 'grey' } });
+      const { manifest } = await screenTrainingImages(cfg.data, a['skip-bad'] === true);
+      if (cfg.views === 'builtin') return new SimpleViewSource(manifest.samples.map((s) => s.image), cfg.batch, cfg.size, cfg.seed);
+      return AugmentViewSource.create({ data: cfg.data, manifest, method: cfg.method, size: cfg.size, seed: cfg.seed, batch: cfg.batch, workers, dilo: cfg.dilo ?? { p: 0, background: 'grey' } });
     };
     let result;
     try {

@@ -2,19 +2,24 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import yargs from 'yargs';
-import { DiloUsageError, encodePng } from '@dilo/core';
+import { DiloUsageError, encodePng, resetSkippedInputs, skippedInputsThisRun } from '@dilo/core';
 import { saliencyCommand } from './cli';
 import { syntheticScene } from './testing/synthetic';
 
-async function run(args: string[]): Promise<{ stdout: string; error: Error | null }> {
+async function run(args: string[]): Promise<{ stdout: string; stderr: string; error: Error | null }> {
   let stdout = '';
+  let stderr = '';
+  resetSkippedInputs();
   const orig = process.stdout.write.bind(process.stdout);
   const origErr = process.stderr.write.bind(process.stderr);
   process.stdout.write = ((chunk: string) => {
     stdout += chunk;
     return true;
   }) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    stderr += chunk;
+    return true;
+  }) as typeof process.stderr.write;
   let error: Error | null = null;
   try {
     await yargs(args).command(saliencyCommand as never).strict().fail((msg, err) => {
@@ -26,7 +31,7 @@ async function run(args: string[]): Promise<{ stdout: string; error: Error | nul
     process.stdout.write = orig;
     process.stderr.write = origErr;
   }
-  return { stdout, error };
+  return { stdout, stderr, error };
 }
 
 describe('dilo saliency CLI', () => {
@@ -66,7 +71,7 @@ describe('dilo saliency CLI', () => {
     expect((await run(['saliency', 'eval', '--pred', 'a'])).error).toBeInstanceOf(DiloUsageError);
   });
 
-  it('eval fails (after printing) when ground-truth masks have no map', async () => {
+  it('eval names each ground-truth mask without a map, scores the rest and counts it', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'dilo-sal-cli-'));
     mkdirSync(path.join(root, 'gt'));
     mkdirSync(path.join(root, 'pred'));
@@ -75,7 +80,9 @@ describe('dilo saliency CLI', () => {
     writeFileSync(path.join(root, 'gt', 'b.png'), await encodePng(gt));
     writeFileSync(path.join(root, 'pred', 'a.png'), await encodePng(gt));
     const r = await run(['saliency', 'eval', '--pred', path.join(root, 'pred'), '--gt', path.join(root, 'gt'), '--json']);
-    expect(r.error?.message).toMatch(/1 ground-truth mask\(s\) have no map: .*b\.png/);
-    expect(JSON.parse(r.stdout.trim().split('\n').pop() as string)).toMatchObject({ n: 1, missing: 1 });
+    expect(r.error).toBeNull();
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('skip '))).toEqual([`skip ${path.join(root, 'gt', 'b.png')}: no map named b.* under ${path.join(root, 'pred')}`]);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() as string)).toMatchObject({ n: 1, missing: 1, processed: 1, skipped: 1 });
+    expect(skippedInputsThisRun()).toBe(1);
   });
 });

@@ -28,9 +28,11 @@ export const saliencyEvalCommand: CommandModule<object, EvalArgs> = {
   handler: async (a) => {
     if (!a.pred || !a.gt) throw new DiloUsageError('saliency eval needs --pred DIR and --gt DIR');
     let progress: Progress | null = null;
+    const skips = new SkipReport();
     const r = await evaluateFolders({
       pred: a.pred,
       gt: a.gt,
+      report: skips,
       perImageCsv: a['per-image'],
       onProgress: (done, total) => {
         progress ??= new Progress({ label: 'eval', total });
@@ -38,14 +40,11 @@ export const saliencyEvalCommand: CommandModule<object, EvalArgs> = {
       },
     }).finally(() => (progress as Progress | null)?.stop());
     const s = r.scores;
-    const result = { mae: round(s.mae), maxF: round(s.maxF), meanF: round(s.meanF), adaptiveF: round(s.adaptiveF), S: round(s.S), E: round(s.E), maxE: round(s.maxE), meanE: round(s.meanE), n: s.n, missing: r.missing.length, resized: r.resized };
+    const result = { mae: round(s.mae), maxF: round(s.maxF), meanF: round(s.meanF), adaptiveF: round(s.adaptiveF), S: round(s.S), E: round(s.E), maxE: round(s.maxE), meanE: round(s.meanE), n: s.n, missing: r.missing.length, resized: r.resized, ...skips.counts() };
     if (a.json) printJsonResult(result);
     else {
-      process.stdout.write(`${s.n} maps scored (${r.resized} resized to their mask)\n`);
+      process.stdout.write(`${s.n} maps scored (${r.resized} resized to their mask); ${skips.summary()}\n`);
       for (const k of ['mae', 'maxF', 'meanF', 'adaptiveF', 'S', 'E', 'maxE', 'meanE'] as const) process.stdout.write(`  ${k.padEnd(10)} ${result[k]}\n`);
-    }
-    if (r.missing.length > 0) {
-      throw new Error(`${r.missing.length} ground-truth mask(s) have no map: ${r.missing.slice(0, 5).join(', ')}${r.missing.length > 5 ? ', ...' : ''}`);
     }
   },
 };

@@ -42,7 +42,7 @@ const previewCommand: CommandModule<object, PreviewArgs> = {
     if (a.json) printJsonResult(r);
     else {
       process.stdout.write(`Wrote ${r.out} (${r.width}x${r.height}, ${r.rows} rows: ${r.columns.join(' | ')})\n`);
-      if (r.skipped) process.stdout.write(`  ${r.skipped} images had no usable map and were left out\n`);
+      process.stdout.write(`  inputs: ${r.processed} processed, ${r.skipped} skipped${r.skipped ? ' (listed above)' : ''}\n`);
     }
   },
 };

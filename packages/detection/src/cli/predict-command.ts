@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { DiloInputError, DiloUsageError, printJsonResult, selectBackend, type BackendName, writeFileAtomic } from '@dilo/core';
+import { DiloInputError, DiloUsageError, printJsonResult, selectBackend, SkipReport, type BackendName, writeFileAtomic } from '@dilo/core';
 import { loadDetector } from '../train/checkpoint';
-import { loadDetectionData } from '../train/data';
+import { dropUnreadableImages, loadDetectionData } from '../train/data';
 import { predictRecords, toCocoDatasetStyle, toCocoResults } from '../train/predict';
 
 interface PredictArgs {
@@ -33,7 +33,9 @@ export const detectPredictCommand: CommandModule<object, PredictArgs> = {
   handler: async (a) => {
     if (!(Number.isInteger(a.short) && a.short >= 32)) throw new DiloUsageError(`--short must be an integer >= 32, got ${a.short}`);
     await selectBackend(a.backend ? { backend: a.backend as BackendName } : {});
-    const data = loadDetectionData(a.data);
+    const skips = new SkipReport();
+    const data = await dropUnreadableImages(loadDetectionData(a.data, skips), skips);
+    skips.processed = data.records.length;
     const { model, state, file } = await loadDetector(a.model);
     if (state.classNames.join('\n') !== data.classNames.join('\n')) {
       throw new DiloInputError(file, `the detector was trained on classes [${state.classNames.join(', ')}], ${a.data} has [${data.classNames.join(', ')}]`);
@@ -45,8 +47,8 @@ export const detectPredictCommand: CommandModule<object, PredictArgs> = {
     const out = data.format === 'coco' ? toCocoResults(dets, data.categoryIds!) : toCocoDatasetStyle(dets, data.classNames);
     await writeFileAtomic(a.out, JSON.stringify(out));
     const n = dets.reduce((s, d) => s + d.scores.length, 0);
-    const result = { images: dets.length, detections: n, out: a.out, seconds, imgPerSec: dets.length / seconds };
+    const result = { images: dets.length, detections: n, out: a.out, seconds, imgPerSec: dets.length / seconds, inputs: skips.counts() };
     if (a.json) printJsonResult(result);
-    else process.stdout.write(`detect predict: ${n} detections on ${dets.length} images written to ${a.out}\n`);
+    else process.stdout.write(`detect predict: ${n} detections on ${dets.length} images written to ${a.out}; inputs ${skips.summary()}\n`);
   },
 };

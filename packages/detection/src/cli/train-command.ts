@@ -109,6 +109,6 @@ export const detectTrainCommand: CommandModule<object, TrainArgs> = {
     await trainingBackend(a.backend);
     const r = await trainDetector(a.out, cfg, { resume: a.resume, iters: a.resume ? a.iters : undefined, quiet: a.quiet, stopAfter: a['stop-after'] });
     if (a.json) printJsonResult(r);
-    else process.stdout.write(`detect train: ${r.iters} iterations in ${a.out} (${r.imgPerSec.toFixed(2)} img/s this run, last loss ${r.lastLoss.toFixed(4)}); checkpoint ${r.checkpoint}\n`);
+    else process.stdout.write(`detect train: ${r.iters} iterations in ${a.out} (${r.imgPerSec.toFixed(2)} img/s this run, last loss ${r.lastLoss.toFixed(4)}); checkpoint ${r.checkpoint}; inputs ${r.inputs.processed} trained on, ${r.inputs.skipped} skipped${r.inputs.skipped ? ' (listed above)' : ''}\n`);
   },
 };

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { DiloInputError, DiloUsageError, JsonlLog, Progress, Rng, tf } from '@dilo/core';
+import { DiloInputError, DiloUsageError, JsonlLog, Progress, Rng, type SkipCounts, SkipReport, tf } from '@dilo/core';
 import { type ResNetArch, Sgd } from '@dilo/contrastive';
 import { defaultDetectorConfig, FasterRcnn } from '../model/faster-rcnn';
 import { lastDetectorCheckpoint, loadDetector, saveDetector } from './checkpoint';
-import { batchTensor, type DetectionData, loadDetectionData, prepareImage, trainingBatch } from './data';
+import { batchTensor, type DetectionData, dropUnreadableImages, loadDetectionData, prepareImage, trainingBatch } from './data';
 import { initialBackbone, parseInit } from './init';
 import { learningRateAt, vocSchedule } from './schedule';
 
@@ -76,6 +76,8 @@ export interface TrainResult {
   imgPerSec: number;
   lastLoss: number;
   checkpoint: string;
+  /** images trained on and inputs left out (one `skip` line each on stderr) */
+  inputs: SkipCounts;
 }
 
 export interface TrainHooks {
@@ -83,6 +85,8 @@ export interface TrainHooks {
   quiet?: boolean;
   /** stop after this many iterations of this invocation (tests of resume) */
   stopAfter?: number;
+  /** where left-out inputs are reported (default: stderr) */
+  skips?: SkipReport;
 }
 
 export class DetectorDivergedError extends Error {}
@@ -90,6 +94,7 @@ export class DetectorDivergedError extends Error {}
 /** Fine-tune Faster R-CNN C4 (see docs/reproduction.md, Detection). Resumes from RUN/checkpoints/last.dckpt when resume is set. */
 export async function trainDetector(run: string, cfgIn: DetectTrainConfig | null, opts: { resume: boolean; iters?: number } & TrainHooks): Promise<TrainResult> {
   const ckpt = lastDetectorCheckpoint(run);
+  const skips = opts.skips ?? new SkipReport();
   let model: FasterRcnn;
   let cfg: DetectTrainConfig;
   let start = 0;
@@ -101,13 +106,13 @@ export async function trainDetector(run: string, cfgIn: DetectTrainConfig | null
     model = loaded.model;
     cfg = { ...(loaded.state.train as unknown as DetectTrainConfig), ...(opts.iters !== undefined ? { iters: opts.iters } : {}) };
     start = loaded.state.step;
-    data = loadDetectionData(cfg.data);
+    data = await dropUnreadableImages(loadDetectionData(cfg.data, skips), skips);
     for (const [n, t] of loaded.momentum) sgd.buffers.set(n, tf.variable(t, false));
   } else {
     if (!cfgIn) throw new Error('trainDetector: a config is needed unless resuming');
     cfg = cfgIn;
     if (existsSync(ckpt)) throw new DiloUsageError(`${run} already holds a detector checkpoint; pass --resume to continue it or choose another --out`);
-    data = loadDetectionData(cfg.data);
+    data = await dropUnreadableImages(loadDetectionData(cfg.data, skips), skips);
     const bb = await initialBackbone(parseInit(cfg.init), { arch: cfg.arch, width: cfg.width });
     const dc = { ...defaultDetectorConfig(bb.config, data.classNames.length), rpnBatchPerImage: cfg.rpnBatchPerImage, roiBatchPerImage: cfg.roiBatchPerImage, freezeAt: cfg.freezeAt };
     dc.rpnTrain = { ...dc.rpnTrain, postNmsTopk: cfg.trainProposals };
@@ -119,7 +124,8 @@ export async function trainDetector(run: string, cfgIn: DetectTrainConfig | null
   (sgd.opts as { momentum: number; weightDecay: number }).momentum = cfg.momentum;
   (sgd.opts as { momentum: number; weightDecay: number }).weightDecay = cfg.weightDecay;
   const records = data.records.filter((r) => r.classes.length > 0);
-  if (!records.length) throw new DiloInputError(cfg.data, 'no image with a (non-crowd) box to train on');
+  if (!records.length) throw new DiloInputError(cfg.data, `no image with a (non-crowd) box to train on${skips.skipped ? ` (${skips.skipped} input(s) skipped)` : ''}`);
+  skips.processed = records.length;
   mkdirSync(path.join(run, 'checkpoints'), { recursive: true });
   const log = new JsonlLog(path.join(run, 'metrics.jsonl'));
   log.write(opts.resume ? 'resume' : 'start', { step: start, config: cfg, detector: model.config, images: records.length, classes: data.classNames.length });
@@ -165,7 +171,7 @@ export async function trainDetector(run: string, cfgIn: DetectTrainConfig | null
   progress.stop();
   const seconds = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const result = { run, iters: end, startIter: start, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, imgPerSec: seconds > 0 ? images / seconds : 0, lastLoss, checkpoint: ckpt };
+  const result = { run, iters: end, startIter: start, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, imgPerSec: seconds > 0 ? images / seconds : 0, lastLoss, checkpoint: ckpt, inputs: skips.counts() };
   log.write('end', { ...result });
   sgd.dispose();
   model.dispose();

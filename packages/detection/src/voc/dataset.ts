@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DiloInputError } from '@dilo/core';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { SkipReport } from '@dilo/core';
 
 /**
  * A box as the VOC devkit stores it: [xmin, ymin, xmax, ymax], 1-based pixel indices, both ends
@@ -111,15 +112,24 @@ export function vocImageIds(root: string, split: string | null): string[] {
     .sort();
 }
 
-/** Load a VOC folder (JPEGImages, Annotations, ImageSets/Main). */
-export function loadVocDataset(root: string, options: { split?: string | null } = {}): VocDataset {
+/**
+ * Load a VOC folder (JPEGImages, Annotations, ImageSets/Main). With `skips`, an image whose
+ * annotation file is missing or malformed is left out (one `skip` line) instead of failing the load.
+ */
+export function loadVocDataset(root: string, options: { split?: string | null; skips?: SkipReport } = {}): VocDataset {
   const split = options.split ?? null;
   const ids = vocImageIds(root, split);
-  const images = ids.map((id) => {
+  const images: VocImage[] = [];
+  for (const id of ids) {
     const xml = path.join(root, 'Annotations', `${id}.xml`);
-    if (!existsSync(xml)) throw new DiloInputError(xml, `annotation file missing for image '${id}'${split ? ` listed in ${split}.txt` : ''}`);
-    const r = parseVocXml(xml);
-    return { id, file: path.join(root, 'JPEGImages', r.filename), width: r.width, height: r.height, objects: r.objects };
-  });
+    try {
+      if (!existsSync(xml)) throw new DiloInputError(xml, `annotation file missing for image '${id}'${split ? ` listed in ${split}.txt` : ''}`);
+      const r = parseVocXml(xml);
+      images.push({ id, file: path.join(root, 'JPEGImages', r.filename), width: r.width, height: r.height, objects: r.objects });
+    } catch (err) {
+      if (!options.skips) throw err;
+      options.skips.skipError(err);
+    }
+  }
   return { root, split, images };
 }

@@ -27,6 +27,7 @@ export const backgroundsCommand: CommandModule<object, SourceArgs> = {
       seed: r.seed,
       variants: Object.fromEntries(Object.entries(r.variants).map(([k, v]) => [k, { ...v, top1: round(v.top1), top5: round(v.top5) }])),
       bgGap: r.bgGap === null ? null : round(r.bgGap),
+      inputs: f.inputs,
       seconds: round((Date.now() - t0) / 1000, 2),
     };
     await saveResult(a, 'backgrounds', result);

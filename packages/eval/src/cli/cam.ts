@@ -39,6 +39,7 @@ export const camCommand: CommandModule<object, CamArgs> = {
       maskAreaFraction: round(r.maskAreaFraction),
       tolerance: r.tolerance,
       perClass: r.perClass.map((c) => ({ ...c, energyInside: round(c.energyInside), pointingAccuracy: round(c.pointingAccuracy) })),
+      inputs: f.inputs,
       examples: r.examples.map((e) => ({ ...e, file: a.out ? path.relative(a.out, e.file) : e.file, energyInside: round(e.energyInside) })),
       seconds: round((Date.now() - t0) / 1000, 2),
     };

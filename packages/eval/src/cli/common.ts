@@ -2,7 +2,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
-import { decodeImage, DiloInputError, DiloUsageError, imageFolder, pairMasks, writeFileAtomic, type Manifest } from '@dilo/core';
+import { decodeImage, DiloInputError, DiloUsageError, imageFolder, pairMasks, screenManifest, SkipReport, writeFileAtomic, type Manifest, type SkipCounts } from '@dilo/core';
 import { pixelExtractor, randomConvExtractor } from '../baselines';
 import { checkpointExtractor } from '../checkpoint-extractor';
 import type { FeatureExtractor } from '../extractor';
@@ -65,6 +65,8 @@ export interface Splits {
   train: Manifest;
   test: Manifest;
   synth: boolean;
+  /** images (and masks) decoded before extraction, and the ones left out (each named on stderr) */
+  inputs: SkipCounts;
 }
 
 export async function resolveSplits(a: SourceArgs, needMasks: boolean): Promise<Splits> {
@@ -73,18 +75,35 @@ export async function resolveSplits(a: SourceArgs, needMasks: boolean): Promise<
   if (!existsSync(root)) throw new DiloInputError(root, 'dataset folder not found');
   const synth = isSynthDataset(root);
   const testSplit = a['test-split'] ?? (synth ? 'val-same' : 'val');
-  if (synth && !a.masks) return { train: await synthSplit(root, a['train-split'] as 'train'), test: await synthSplit(root, testSplit as 'val-same'), synth };
-  const train = await imageFolder(path.join(root, a['train-split']));
+  const report = new SkipReport();
+  if (synth && !a.masks) {
+    const [train, test] = [await synthSplit(root, a['train-split'] as 'train'), await synthSplit(root, testSplit as 'val-same')];
+    report.processed = train.samples.length + test.samples.length; // written by dilo data synth: not screened
+    return { train, test, synth, inputs: report.counts() };
+  }
+  let train = await imageFolder(path.join(root, a['train-split']));
   let test: Manifest = await imageFolder(path.join(root, testSplit));
+  checkSameClasses(train, test);
   if (needMasks) {
     const masks = a.masks ? path.resolve(a.masks) : path.join(root, 'masks', testSplit);
     if (!existsSync(masks)) throw new DiloInputError(masks, 'mask folder not found (pass --masks)');
-    const paired = await pairMasks(test, masks);
-    if (paired.issues.length) process.stderr.write(`dilo eval: ${paired.issues.length} test image(s) left out without a usable mask, e.g. ${paired.issues[0].file}: ${paired.issues[0].detail}\n`);
-    test = paired;
+    test = await pairMasks(test, masks);
   }
-  if (train.classes.join('\n') !== test.classes.join('\n')) throw new DiloInputError(root, `train and test splits have different classes`);
-  return { train, test, synth };
+  // decode everything once up front: a bad file is named and left out, never met mid-extraction
+  train = await screenManifest(train, { report });
+  test = await screenManifest(test, { report, masks: needMasks ? 'degenerate' : undefined });
+  if (report.skipped > 0) process.stderr.write(`dilo eval: inputs ${report.summary()}\n`);
+  for (const [name, m] of [['train', train], ['test', test]] as const) if (m.samples.length === 0) throw new DiloInputError(m.root, `no usable ${name} image (all skipped, listed above)`);
+  return { train, test, synth, inputs: report.counts() };
+}
+
+/** Same class folders in both splits, else a clear error naming the odd ones (a mislabelled or misspelt folder). */
+function checkSameClasses(train: Manifest, test: Manifest): void {
+  if (train.classes.join('\n') === test.classes.join('\n')) return;
+  const onlyTrain = train.classes.filter((c) => !test.classes.includes(c));
+  const onlyTest = test.classes.filter((c) => !train.classes.includes(c));
+  const parts = [onlyTrain.length ? `only in ${train.root}: ${onlyTrain.join(', ')}` : '', onlyTest.length ? `only in ${test.root}: ${onlyTest.join(', ')}` : ''].filter(Boolean);
+  throw new DiloInputError(test.root, `its class folders differ from the training split's (${parts.join('; ') || 'same names, different order'}); labels would not match`);
 }
 
 export async function resolveTransform(a: SourceArgs, m: Manifest, extractor?: FeatureExtractor | null): Promise<EvalTransform> {
@@ -99,6 +118,8 @@ export async function resolveTransform(a: SourceArgs, m: Manifest, extractor?: F
 }
 
 export interface FeaturePair {
+  /** what was read and skipped (null for feature files) */
+  inputs: SkipCounts | null;
   train: FeatureSet;
   test: FeatureSet;
   extractor: FeatureExtractor | null;
@@ -115,7 +136,7 @@ export async function resolveFeatures(a: SourceArgs, opts: { convMap?: boolean; 
     if (!a['test-features']) throw new DiloUsageError('--features needs --test-features');
     const [train, test] = [await readFeatures(a.features), await readFeatures(a['test-features'])];
     if (train.d !== test.d) throw new DiloInputError(a['test-features'], `feature dimension ${test.d} differs from ${a.features}'s ${train.d}`);
-    return { train, test, extractor: null, splits: null, transform: null, source: `files ${a.features}, ${a['test-features']}` };
+    return { inputs: null, train, test, extractor: null, splits: null, transform: null, source: `files ${a.features}, ${a['test-features']}` };
   }
   if (!extractor) throw new DiloUsageError('give features: --features FILE --test-features FILE, or --data DIR with --checkpoint PATH, --random-init or --pixels N');
   const splits = await resolveSplits(a, !!opts.needMasks);
@@ -123,7 +144,7 @@ export async function resolveFeatures(a: SourceArgs, opts: { convMap?: boolean; 
   const store = a.cache ? undefined : null;
   const train = (await extractFeatureSet(splits.train, extractor, { transform, store, progress: 'train features' })).features;
   const test = (await extractFeatureSet(splits.test, extractor, { transform, store, convMap: opts.convMap, progress: 'test features' })).features;
-  return { train, test, extractor, splits, transform, source: extractor.name };
+  return { inputs: splits.inputs, train, test, extractor, splits, transform, source: extractor.name };
 }
 
 /** Write a command's result to OUT/<name>.json (atomic) when --out is given. */

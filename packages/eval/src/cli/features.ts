@@ -14,7 +14,7 @@ export const featuresCommand: CommandModule<object, SourceArgs> = {
     const files = { train: path.join(a.out, 'train.feat'), test: path.join(a.out, 'test.feat') };
     await writeFeatures(files.train, f.train);
     await writeFeatures(files.test, f.test);
-    const result = { kind: 'features', features: f.source, train: { file: files.train, n: f.train.n, d: f.train.d }, test: { file: files.test, n: f.test.n, d: f.test.d } };
+    const result = { kind: 'features', features: f.source, train: { file: files.train, n: f.train.n, d: f.train.d }, test: { file: files.test, n: f.test.n, d: f.test.d }, inputs: f.inputs };
     if (a.json) printJsonResult(result);
     else process.stdout.write(`wrote ${files.train} (${f.train.n}x${f.train.d}) and ${files.test} (${f.test.n}x${f.test.d})\n`);
   },

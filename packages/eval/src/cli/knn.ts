@@ -30,6 +30,7 @@ export const knnCommand: CommandModule<object, KnnArgs> = {
       n: w.n,
       weighted: { k: w.k, temperature: w.temperature, top1: round(w.top1), top5: round(w.top5) },
       majority: { k: m.k, top1: round(m.top1), top5: round(m.top5) },
+      inputs: f.inputs,
       seconds: round((Date.now() - t0) / 1000, 2),
     };
     await saveResult(a, 'knn', result);

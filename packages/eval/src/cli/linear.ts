@@ -34,18 +34,18 @@ export const linearCommand: CommandModule<object, LinearArgs> = {
       const splits = await resolveSplits(a, false);
       const crop = a.crop ?? extractor.inputSize ?? Math.min(224, (await decodeImage(splits.test.samples[0].image)).width);
       const r = await mocoLinearProbeImages(extractor, splits.train, splits.test, { crop, epochs: a.epochs, lr: a.lr, batchSize: a['batch-size'], seed: a.seed, store: a.cache ? undefined : null });
-      result = { protocol: a.protocol, features: extractor.name, top1: r.top1, top5: r.top5, n: r.n, epochs: r.epochs, crop, history: r.history };
+      result = { protocol: a.protocol, features: extractor.name, top1: r.top1, top5: r.top5, n: r.n, epochs: r.epochs, crop, history: r.history, inputs: splits.inputs };
     } else {
       const f = await resolveFeatures(a);
       if (a.protocol === 'moco') {
         const r = mocoLinearProbe(f.train, f.test, { epochs: a.epochs, lr: a.lr, batchSize: a['batch-size'], seed: a.seed });
-        result = { protocol: a.protocol, features: f.source, top1: r.top1, top5: r.top5, n: r.n, epochs: r.epochs, history: r.history };
+        result = { protocol: a.protocol, features: f.source, top1: r.top1, top5: r.top5, n: r.n, epochs: r.epochs, history: r.history, inputs: f.inputs };
       } else {
         const grid = a['wd-grid'] ? a['wd-grid'].split(',').map(Number) : DEFAULT_WD_GRID;
         if (grid.some((w) => !(w >= 0))) throw new DiloUsageError(`--wd-grid must be non-negative numbers, got '${a['wd-grid']}'`);
         if (!(a.holdout > 0 && a.holdout < 1)) throw new DiloUsageError(`--holdout must be in (0, 1), got ${a.holdout}`);
         const r = fastLinearProbe(f.train, f.test, { wdGrid: grid, holdout: a.holdout, seed: a.seed, onStep: (e) => process.stderr.write(`linear: ${e.phase} wd=${e.wd}${e.heldOutTop1 !== undefined ? ` held-out top-1 ${pct(e.heldOutTop1)}` : ''}\n`) });
-        result = { protocol: a.protocol, features: f.source, top1: r.top1, top5: r.top5, n: r.n, wd: r.wd, trainTop1: r.trainTop1, search: r.search, iterations: r.iterations, converged: r.converged };
+        result = { protocol: a.protocol, features: f.source, top1: r.top1, top5: r.top5, n: r.n, wd: r.wd, trainTop1: r.trainTop1, search: r.search, iterations: r.iterations, converged: r.converged, inputs: f.inputs };
       }
     }
     result = { kind: 'linear', ...result, top1: round(result.top1 as number), top5: round(result.top5 as number), seconds: round((Date.now() - t0) / 1000, 2) };

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { decodeMask, DiloInputError, listImages, writeFileAtomic, type GrayImage } from '@dilo/core';
+import { decodeMask, DiloInputError, listImages, SkipReport, writeFileAtomic, type GrayImage } from '@dilo/core';
 import { resizeBilinear } from '../util/resize';
 import { SaliencyEvaluator, type ImageScores, type SaliencyScores } from './evaluator';
 
@@ -9,12 +9,16 @@ export interface EvalFoldersOptions {
   /** write one CSV row per image here */
   perImageCsv?: string;
   onProgress?: (done: number, total: number) => void;
+  /** where unscored masks are named, one line each (default: on stderr) */
+  report?: SkipReport;
 }
 
 export interface EvalFoldersResult {
   scores: SaliencyScores;
-  /** ground-truth masks without a map (named; not scored) */
+  /** ground-truth masks without a map (named in the report; not scored) */
   missing: string[];
+  /** masks or maps that could not be decoded (named in the report; not scored) */
+  unreadable: number;
   /** maps whose size differed from the mask and were resized to it (bilinear), as the toolboxes do */
   resized: number;
 }
@@ -31,11 +35,13 @@ function fitTo(map: GrayImage, w: number, h: number): GrayImage {
 
 /** Score every map under `pred` against the mask of the same relative name under `gt`. */
 export async function evaluateFolders(opts: EvalFoldersOptions): Promise<EvalFoldersResult> {
-  const gts = await listImages(opts.gt);
+  const report = opts.report ?? new SkipReport();
+  const onUnreadable = (file: string, problem: string): unknown => report.skip(file, problem);
+  const gts = await listImages(opts.gt, { onUnreadable });
   if (gts.length === 0) throw new DiloInputError(opts.gt, 'no ground-truth masks found');
   const preds = new Map<string, string>();
   const byBase = new Map<string, string>();
-  for (const p of await listImages(opts.pred)) {
+  for (const p of await listImages(opts.pred, { onUnreadable })) {
     preds.set(stem(opts.pred, p), p);
     byBase.set(path.posix.basename(stem(opts.pred, p)), p);
   }
@@ -43,6 +49,7 @@ export async function evaluateFolders(opts: EvalFoldersOptions): Promise<EvalFol
   const missing: string[] = [];
   const rows: string[] = ['id,mae,maxF,adaptiveF,S,E'];
   let resized = 0;
+  let unreadable = 0;
   let done = 0;
   for (const g of gts) {
     const id = stem(opts.gt, g);
@@ -51,10 +58,19 @@ export async function evaluateFolders(opts: EvalFoldersOptions): Promise<EvalFol
     done++;
     if (!p) {
       missing.push(g);
+      report.skip(g, `no map named ${id}.* under ${opts.pred}`);
       opts.onProgress?.(done, gts.length);
       continue;
     }
-    const [map, mask] = await Promise.all([decodeMask(p), decodeMask(g)]);
+    let map: GrayImage, mask: GrayImage;
+    try {
+      [map, mask] = await Promise.all([decodeMask(p), decodeMask(g)]);
+    } catch (err) {
+      report.skipError(err);
+      unreadable++;
+      opts.onProgress?.(done, gts.length);
+      continue;
+    }
     let m = map;
     if (map.width !== mask.width || map.height !== mask.height) {
       m = fitTo(map, mask.width, mask.height);
@@ -65,5 +81,6 @@ export async function evaluateFolders(opts: EvalFoldersOptions): Promise<EvalFol
     opts.onProgress?.(done, gts.length);
   }
   if (opts.perImageCsv) await writeFileAtomic(opts.perImageCsv, rows.join('\n') + '\n');
-  return { scores: ev.result(), missing, resized };
+  report.processed += ev.result().n;
+  return { scores: ev.result(), missing, unreadable, resized };
 }
