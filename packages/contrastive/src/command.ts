@@ -144,9 +144,12 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
     const maxSteps = a['max-steps'];
     if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new DiloUsageError(`--max-steps must be a positive integer, got ${maxSteps}`);
     const workers = a.workers ?? 1;
+    let inputs: SkipReport | null = null;
     const makeSource = async (cfg: PretrainConfig) => {
       if (!cfg.data) throw new DiloUsageError('--data is required');
-      const { manifest } = await screenTrainingImages(cfg.data, a['skip-bad'] === true);
+      const { manifest, report } = await screenTrainingImages(cfg.data, a['skip-bad'] === true);
+      inputs = report;
+      if (report.skipped) process.stderr.write(`dilo pretrain: training on ${report.processed} images, ${report.skipped} skipped (listed above)\n`);
       if (cfg.views === 'builtin') return new SimpleViewSource(manifest.samples.map((s) => s.image), cfg.batch, cfg.size, cfg.seed);
       return AugmentViewSource.create({ data: cfg.data, manifest, method: cfg.method, size: cfg.size, seed: cfg.seed, batch: cfg.batch, workers, dilo: cfg.dilo ?? { p: 0, background: 'grey' } });
     };
@@ -190,7 +193,7 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
       if (err instanceof RangeError) throw new DiloUsageError(err.message);
       throw err;
     }
-    const out = { ...result, backend: choice.backend, imgPerSec: +result.imgPerSec.toFixed(3), seconds: +result.seconds.toFixed(2) };
+    const out = { ...result, inputs: (inputs as SkipReport | null)?.counts() ?? null, backend: choice.backend, imgPerSec: +result.imgPerSec.toFixed(3), seconds: +result.seconds.toFixed(2) };
     if (a.json) printJsonResult(out);
     else process.stdout.write(`pretrain: step ${out.step}, loss ${out.finalLoss.toFixed(4)}, ${out.imgPerSec} img/s; checkpoint ${out.checkpoint} (weights sha256 ${out.weightsSha256.slice(0, 16)}...)\n`);
   },

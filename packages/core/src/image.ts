@@ -40,9 +40,16 @@ async function readSource(src: Source, name: string): Promise<Buffer> {
   }
 }
 
-function describe(err: unknown): string {
+function describe(err: unknown, head?: Uint8Array): string {
   // libvips messages span several lines (one per failing loader stage): keep one line for `skip <file>: <problem>`.
-  const msg = (err instanceof Error ? err.message : String(err)).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).filter((l, i, a) => a.indexOf(l) === i).join('; ');
+  const msg = (err instanceof Error ? err.message : String(err))
+    .split(/\r?\n/)
+    .map((l) => l.trim().replace(/:$/, ''))
+    .filter(Boolean)
+    .filter((l, i, a) => a.indexOf(l) === i)
+    .join('; ');
+  // libjpeg's longjmp on a cut-off stream reaches sharp as 'Unknown error'
+  if (/^unknown error$/i.test(msg) && head && head[0] === 0xff && head[1] === 0xd8) return 'corrupt or truncated JPEG data (the decoder stopped before the end of the image)';
   if (/pixel limit/i.test(msg)) return `image exceeds the pixel limit (decompression-bomb guard): ${msg}`;
   if (/unsupported image format/i.test(msg)) return 'not a supported image (JPEG, PNG, WebP, TIFF, GIF, AVIF)';
   if (/premature end|truncated|corrupt|VipsJpeg|bad|invalid/i.test(msg)) return `corrupt or truncated image data: ${msg}`;
@@ -73,6 +80,7 @@ async function decodeRaw(src: Source, channels: 1 | 3, opts: DecodeOptions): Pro
   const name = opts.name ?? (typeof src === 'string' ? src : '<buffer>');
   const buf = await readSource(src, name);
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (buf.length === 0) throw new DiloInputError(name, 'empty file (0 bytes)');
   const crcError = pngCrcError(buf);
   if (crcError) throw new DiloInputError(name, crcError);
   try {
@@ -86,7 +94,7 @@ async function decodeRaw(src: Source, channels: 1 | 3, opts: DecodeOptions): Pro
     if (info.channels !== channels) throw new Error(`expected ${channels} channels after conversion, got ${info.channels}`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   } catch (err) {
-    throw new DiloInputError(name, describe(err), { cause: err });
+    throw new DiloInputError(name, describe(err, buf), { cause: err });
   }
 }
 
