@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync } from 'nod
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeBadImageCorpus, writeBadMaskCorpus, type BadImageCorpus, type BadMaskCorpus } from '@dilo/core';
+import { writeBadVocCorpus } from '@dilo/detection';
 import { cliEntry } from './pipeline/stage';
 
 interface Run {
@@ -148,5 +149,42 @@ describe('every command against the bad-input corpus', () => {
     const r = dilo(['eval', 'knn', '--data', ds, '--pixels', '4', '--no-cache']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/val: its class folders differ from the training split's \(only in .*train: dog; only in .*val: dgo\)/);
+  });
+
+  it('detect train and detect predict: bad annotations and images named once, the good images used', async () => {
+    const voc = path.join(root, 'voc');
+    const c = await writeBadVocCorpus(voc, 64, 2);
+    const run = path.join(root, 'detector');
+    const data = `voc:${voc}:${c.split}`;
+    const t = dilo([
+      'detect', 'train', '--data', data, '--init', 'random', '--arch', 'resnet18', '--width', '0.0625', '--batch', '2', '--short-sides', '64', '--max-size', '96',
+      '--rpn-batch', '16', '--roi-batch', '8', '--train-proposals', '20', '--test-proposals', '10', '--freeze-at', '0', '--iters', '1', '--backend', 'wasm', '--quiet', '--json', '--out', run,
+    ]);
+    expect(t.stderr.split('\n').filter((l) => !l.startsWith('skip ') && l.trim() && !/^dilo/.test(l))).toEqual([]);
+    expect(t.code).toBe(3);
+    expect(named(t, voc)).toEqual(c.bad.map((b) => b.file));
+    expect(t.json).toMatchObject({ iters: 1, inputs: { processed: c.good.length, skipped: c.bad.length } });
+    const p = dilo(['detect', 'predict', '--model', run, '--data', data, '--out', path.join(root, 'dets.json'), '--short', '64', '--backend', 'wasm', '--quiet', '--json']);
+    expect(p.code).toBe(3);
+    expect(named(p, voc)).toEqual(c.bad.map((b) => b.file));
+    expect(p.json).toMatchObject({ images: c.good.length, inputs: { processed: c.good.length, skipped: c.bad.length } });
+  }, 120_000);
+
+  it('eval linear, eval features and eval cam name the same bad inputs and exit 3', () => {
+    const ds = path.join(root, 'ds');
+    const want = folders.flatMap((f) => corpus.bad.map((b) => `${f}/${b}`)).sort();
+    const lin = dilo(['eval', 'linear', '--data', ds, '--pixels', '4', '--no-cache', '--json']);
+    const feat = dilo(['eval', 'features', '--data', ds, '--pixels', '4', '--no-cache', '--out', path.join(root, 'feats'), '--json']);
+    for (const r of [lin, feat]) {
+      expect(r.code).toBe(3);
+      expect(named(r, ds)).toEqual(want);
+      expect(r.json).toMatchObject({ inputs: { processed: 4 * corpus.good.length, skipped: want.length } });
+    }
+    expect(lin.json.n).toBe(2 * corpus.good.length);
+    expect(feat.json).toMatchObject({ train: { n: 2 * corpus.good.length }, test: { n: 2 * corpus.good.length } });
+    // cam needs masks: the mask corpus of the backgrounds test
+    const cam = dilo(['eval', 'cam', '--data', path.join(root, 'masked'), '--random-init', '--crop', '16', '--no-cache', '--json']);
+    expect(cam.code).toBe(3);
+    expect(cam.json).toMatchObject({ inputs: { skipped: 10 } });
   });
 });

@@ -29,3 +29,4 @@ export * from './train/train';
 export * from './train/predict';
 export * from './cli/train-command';
 export * from './cli/predict-command';
+export * from './voc/bad-voc';
