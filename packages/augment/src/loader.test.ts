@@ -148,6 +148,25 @@ describe('TwoViewLoader (in-process)', () => {
   });
 });
 
+describe('TwoViewLoader shards (data parallel)', () => {
+  it('the shards of 2 processes are the halves of the unsharded batches, byte for byte', async () => {
+    const whole = await collect({ config: cfg(), seed: 5, batchSize: 4 }, 1);
+    const shards = await Promise.all([0, 1].map((rank) => collect({ config: cfg(), seed: 5, batchSize: 4, shard: { rank, world: 2 } }, 1)));
+    expect(whole.length).toBeGreaterThan(0);
+    whole.forEach((b, k) => {
+      const per = b.query.length / 2;
+      for (const rank of [0, 1]) {
+        const s = shards[rank][k];
+        expect(s.n).toBe(2);
+        expect(Array.from(s.indices)).toEqual(Array.from(b.indices.subarray(rank * 2, rank * 2 + 2)));
+        expect(Buffer.from(s.query.buffer).equals(Buffer.from(b.query.buffer, rank * per * 4, per * 4))).toBe(true);
+        expect(Buffer.from(s.key.buffer).equals(Buffer.from(b.key.buffer, rank * per * 4, per * 4))).toBe(true);
+      }
+    });
+    expect(() => new TwoViewLoader({ samples, config: cfg(), seed: 5, batchSize: 5, shard: { rank: 0, world: 2 } })).toThrow(/does not split into 2/);
+  });
+});
+
 describe('TwoViewLoader with worker threads (compiled dist)', () => {
   let dist: typeof Dist;
   beforeAll(() => {

@@ -24,6 +24,20 @@ export interface TwoViewLoaderOptions {
   lookahead?: number;
   /** compiled worker entry (default: dist/loader-worker.js of this package) */
   workerScript?: string;
+  /**
+   * Data-parallel share: render only this process's contiguous slice of each global batch
+   * (batchSize / world samples). Views depend on (seed, epoch, index, view) only, so the union of
+   * the shards is the unsharded batch.
+   */
+  shard?: { rank: number; world: number };
+}
+
+/** The dataset indices of process `rank`'s share of a global batch. */
+export function shardOfBatch(indices: readonly number[], shard?: { rank: number; world: number }): number[] {
+  if (!shard || shard.world === 1) return [...indices];
+  if (indices.length % shard.world !== 0) throw new RangeError(`a batch of ${indices.length} does not split into ${shard.world} equal shares`);
+  const per = indices.length / shard.world;
+  return indices.slice(shard.rank * per, (shard.rank + 1) * per);
 }
 
 /** The compiled worker entry: worker_threads cannot load TypeScript, so it is always dist JS. */
@@ -124,8 +138,12 @@ export class TwoViewLoader {
     const workers = opts.workers ?? 0;
     if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be a non-negative integer, got ${workers}`);
     if (opts.samples.length === 0) throw new RangeError('the loader needs at least one sample');
+    const shard = opts.shard ?? { rank: 0, world: 1 };
+    if (!(Number.isInteger(shard.world) && shard.world >= 1 && Number.isInteger(shard.rank) && shard.rank >= 0 && shard.rank < shard.world)) throw new RangeError(`bad shard ${shard.rank}/${shard.world}`);
+    if (opts.batchSize % shard.world !== 0) throw new RangeError(`the batch ${opts.batchSize} does not split into ${shard.world} equal process shares`);
     this.opts = {
       ...opts,
+      shard,
       workers,
       prefetch: opts.prefetch ?? (workers > 0 ? 2 * workers : 1),
       dropLast: opts.dropLast ?? true,
@@ -170,7 +188,7 @@ export class TwoViewLoader {
     const inflight: Promise<TwoViewBatch>[] = [];
     let submitted = 0;
     const submit = (): void => {
-      const indices = order.slice(submitted * b, Math.min(order.length, (submitted + 1) * b));
+      const indices = shardOfBatch(order.slice(submitted * b, Math.min(order.length, (submitted + 1) * b)), this.opts.shard);
       const p = this.run({ id: this.nextId++, epoch, batch: submitted, indices });
       p.catch(() => undefined); // awaited in order below
       inflight.push(p);

@@ -1,5 +1,5 @@
 import { DiloInputError, imageFolder, imageList, listImages, pairMasks, type Manifest } from '@dilo/core';
-import { TwoViewLoader, TwoViewSampler, augmentPreset, makeBatch, samplesFromManifest, type BackgroundSpec, type SampleRef } from '@dilo/augment';
+import { TwoViewLoader, TwoViewSampler, augmentPreset, makeBatch, samplesFromManifest, shardOfBatch, type BackgroundSpec, type SampleRef } from '@dilo/augment';
 import type { ViewBatch, ViewBatchSource } from './views';
 
 /** DiLo's switch: paste probability, background and saliency maps. p = 0 is plain MoCo. */
@@ -45,16 +45,17 @@ export class AugmentViewSource implements ViewBatchSource {
 
   private constructor(
     private readonly samples: SampleRef[],
-    private readonly opts: { config: ReturnType<typeof augmentPreset>; seed: number; batch: number; workers: number },
+    private readonly opts: { config: ReturnType<typeof augmentPreset>; seed: number; batch: number; workers: number; shard?: { rank: number; world: number } },
     readonly description: string,
   ) {
-    this.loader = new TwoViewLoader({ samples, config: opts.config, seed: opts.seed, batchSize: opts.batch, workers: opts.workers });
+    this.loader = new TwoViewLoader({ samples, config: opts.config, seed: opts.seed, batchSize: opts.batch, workers: opts.workers, shard: opts.shard });
     this.batchesPerEpoch = this.loader.batchesPerEpoch();
     if (this.batchesPerEpoch < 1) throw new RangeError(`${samples.length} images make no full batch of ${opts.batch}`);
   }
 
   /** `manifest`: the (screened) images of `data`, when the caller has listed them already */
-  static async create(o: { data: string; manifest?: Manifest; method: 'mocov1' | 'mocov2'; size: number; seed: number; batch: number; workers: number; dilo: DiloOptions }): Promise<AugmentViewSource> {
+  /** `shard`: render only this process's share of each (global) batch of `batch` */
+  static async create(o: { data: string; manifest?: Manifest; method: 'mocov1' | 'mocov2'; size: number; seed: number; batch: number; workers: number; dilo: DiloOptions; shard?: { rank: number; world: number } }): Promise<AugmentViewSource> {
     const manifest = o.manifest ?? (await manifestOf(o.data));
     let samples = samplesFromManifest(manifest);
     if (!(o.dilo.p >= 0 && o.dilo.p <= 1)) throw new RangeError(`--dilo-p must be in [0, 1], got ${o.dilo.p}`);
@@ -71,7 +72,7 @@ export class AugmentViewSource implements ViewBatchSource {
     const paste = o.dilo.p > 0 ? { p: o.dilo.p, background: await parseBackground(o.dilo.background) } : null;
     const config = augmentPreset(o.method, { size: o.size, paste });
     const desc = `@dilo/augment ${o.method}${paste ? ` + DiLo p=${o.dilo.p} background=${o.dilo.background} maps=${o.dilo.maps}` : ''}`;
-    return new AugmentViewSource(samples, { config, seed: o.seed, batch: o.batch, workers: o.workers }, desc);
+    return new AugmentViewSource(samples, { config, seed: o.seed, batch: o.batch, workers: o.workers, shard: o.shard }, desc);
   }
 
   async *epoch(epoch: number, from: number): AsyncIterable<ViewBatch> {
@@ -82,7 +83,7 @@ export class AugmentViewSource implements ViewBatchSource {
     this.sampler ??= new TwoViewSampler({ samples: this.samples, config: this.opts.config, seed: this.opts.seed });
     const order = this.loader.epochOrder(epoch);
     for (let b = from; b < this.batchesPerEpoch; b++) {
-      const indices = order.slice(b * this.opts.batch, (b + 1) * this.opts.batch);
+      const indices = shardOfBatch(order.slice(b * this.opts.batch, (b + 1) * this.opts.batch), this.opts.shard);
       const r = await makeBatch(this.sampler, this.samples, epoch, b, indices);
       yield { query: r.query, key: r.key, n: r.n, size: r.size };
     }

@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { DiloInputError, DiloUsageError, imageFolder, imageList, printJsonResult, screenManifest, selectBackend, SkipReport, type BackendName, type Manifest } from '@dilo/core';
+import { DiloInputError, DiloUsageError, imageFolder, imageList, markSkippedInputs, printJsonResult, screenManifest, selectBackend, SkipReport, type BackendName, type Collectives, type Manifest } from '@dilo/core';
+import { distEnvFrom, joinProcessGroup, launchLocal } from './launch';
+import { defaultKeyBnGroups } from './moco';
 import { pretrain, resolveConfig, type PretrainConfig, type PretrainConfigInput } from './pretrain';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import { AugmentViewSource } from './augment-source';
@@ -36,6 +38,9 @@ export interface PretrainArgs {
   views?: string;
   workers?: number;
   'skip-bad'?: boolean;
+  'query-bn-groups'?: number;
+  nproc?: number;
+  'dist-timeout'?: number;
   json: boolean;
 }
 
@@ -44,7 +49,7 @@ export interface PretrainArgs {
  * with the whole list, unless skipBad: then the run trains on the rest (the skips are reported and
  * the exit code is 3). A run never dies at step 40,000 on a truncated JPEG.
  */
-export async function screenTrainingImages(data: string, skipBad: boolean): Promise<{ manifest: Manifest; report: SkipReport }> {
+export async function screenTrainingImages(data: string, skipBad: boolean, quiet = false): Promise<{ manifest: Manifest; report: SkipReport }> {
   let manifest: Manifest;
   try {
     manifest = await imageFolder(data);
@@ -52,7 +57,7 @@ export async function screenTrainingImages(data: string, skipBad: boolean): Prom
     if (!(err instanceof DiloInputError) || err.file !== data || /not a readable/.test(err.problem)) throw err;
     manifest = await imageList(data); // no class folders: a plain folder of images
   }
-  const report = new SkipReport();
+  const report = quiet ? new SkipReport(() => undefined) : new SkipReport();
   const screened = await screenManifest(manifest, { report });
   if (report.skipped > 0 && !skipBad) {
     throw new DiloInputError(data, `${report.skipped} of ${manifest.samples.length + (manifest.unreadable?.length ?? 0)} training image(s) cannot be read (listed above): fix or remove them, or pass --skip-bad to train on the other ${screened.samples.length}`);
@@ -64,7 +69,7 @@ export async function screenTrainingImages(data: string, skipBad: boolean): Prom
 /** Keys of a --config JSON file, with the CLI's option names (camelCase also accepted). */
 const CONFIG_KEYS = [
   'data', 'method', 'arch', 'width', 'small-stem', 'size', 'epochs', 'max-steps', 'batch', 'seed', 'out', 'resume', 'backend', 'lr', 'schedule',
-  'queue', 'moco-m', 'moco-t', 'key-bn-groups', 'checkpoint-every', 'dilo-p', 'background', 'maps', 'views', 'workers', 'skip-bad',
+  'queue', 'moco-m', 'moco-t', 'key-bn-groups', 'checkpoint-every', 'dilo-p', 'background', 'maps', 'views', 'workers', 'skip-bad', 'query-bn-groups',
 ];
 
 function camel(k: string): string {
@@ -90,6 +95,12 @@ async function withConfigFile(a: PretrainArgs, given: Set<string>): Promise<Pret
     out[key] = ['data', 'out', 'resume', 'maps'].includes(key) && typeof v === 'string' ? path.resolve(base, v) : v;
   }
   return out as unknown as PretrainArgs;
+}
+
+/** Key BN groups of a data-parallel run: the one-process default when every process gets whole groups, else one per process. */
+function distKeyGroups(batch: number, world: number): number {
+  const g = defaultKeyBnGroups(batch);
+  return g % world === 0 ? g : world;
 }
 
 function need<T>(v: T | undefined, flag: string): T {
@@ -128,11 +139,26 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
       .option('maps', { type: 'string', describe: 'saliency maps of the training images (needed when --dilo-p > 0)' })
       .option('views', { type: 'string', choices: ['augment', 'builtin'], describe: "view maker: @dilo/augment's MoCo pipeline (default) or the built-in crop+flip+jitter" })
       .option('workers', { type: 'number', describe: 'view-rendering worker threads (default 1)' })
+      .option('query-bn-groups', { type: 'number', describe: 'BN groups of the query batch (default 1; with several processes, one per process as DDP)' })
+      .option('nproc', { type: 'number', describe: 'data-parallel processes on this machine (c10d/Gloo; cores split between them). Across machines, start one per process with torchrun\'s RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (or under Slurm)' })
+      .option('dist-timeout', { type: 'number', default: 300, describe: 'seconds a collective waits for the other processes before failing (a dead process stops the rest)' })
       .option('skip-bad', { type: 'boolean', describe: 'train without the images that cannot be read (named on stderr; exit code 3) instead of stopping before training' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<PretrainArgs>,
   handler: async (raw) => {
     const given = new Set(process.argv.slice(2).filter((s) => s.startsWith('--')).map((s) => s.slice(2).split('=')[0].replace(/^no-/, '')));
     const a = await withConfigFile(raw, given);
+    const distEnv = distEnvFrom();
+    const nproc = a.nproc ?? 1;
+    if (!Number.isInteger(nproc) || nproc < 1) throw new DiloUsageError(`--nproc must be a positive integer, got ${a.nproc}`);
+    if (!(a['dist-timeout']! > 0)) throw new DiloUsageError(`--dist-timeout must be positive seconds, got ${a['dist-timeout']}`);
+    if (nproc > 1 && !distEnv) {
+      // the launcher: this same command line once per rank, with torchrun's variables
+      const r = await launchLocal(process.argv.slice(1), nproc);
+      const bad = r.codes.map((c, rank) => ({ c, rank })).filter((x) => x.c !== 0 && x.c !== 3);
+      if (bad.length) throw new Error(`data-parallel run failed: ${bad.map((x) => `rank ${x.rank} exited with code ${x.c}`).join(', ')} (the others were stopped; its error is above)`);
+      if (r.codes[0] === 3) markSkippedInputs();
+      return;
+    }
     const backend = a.backend as BackendName | 'auto';
     let choice;
     try {
@@ -141,22 +167,32 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
       throw new DiloUsageError((err as Error).message);
     }
     if (choice.backend === 'wasm') registerWasmTrainingKernels();
+    let dist: Collectives | null = null;
+    if (distEnv) {
+      try {
+        dist = joinProcessGroup(distEnv, a['dist-timeout']! * 1000);
+      } catch (err) {
+        throw new Error(`rank ${distEnv.rank} of ${distEnv.worldSize}: cannot join the process group at ${distEnv.masterAddr}:${distEnv.masterPort}: ${(err as Error).message}`);
+      }
+    }
+    const lead = !dist || dist.rank === 0;
     const maxSteps = a['max-steps'];
     if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new DiloUsageError(`--max-steps must be a positive integer, got ${maxSteps}`);
     const workers = a.workers ?? 1;
     let inputs: SkipReport | null = null;
-    const makeSource = async (cfg: PretrainConfig) => {
+    const makeSource = async (cfg: PretrainConfig, shard: { rank: number; world: number }) => {
       if (!cfg.data) throw new DiloUsageError('--data is required');
-      const { manifest, report } = await screenTrainingImages(cfg.data, a['skip-bad'] === true);
+      const { manifest, report } = await screenTrainingImages(cfg.data, a['skip-bad'] === true, !lead);
       inputs = report;
-      if (report.skipped) process.stderr.write(`dilo pretrain: training on ${report.processed} images, ${report.skipped} skipped (listed above)\n`);
-      if (cfg.views === 'builtin') return new SimpleViewSource(manifest.samples.map((s) => s.image), cfg.batch, cfg.size, cfg.seed);
-      return AugmentViewSource.create({ data: cfg.data, manifest, method: cfg.method, size: cfg.size, seed: cfg.seed, batch: cfg.batch, workers, dilo: cfg.dilo ?? { p: 0, background: 'grey' } });
+      if (report.skipped && lead) process.stderr.write(`dilo pretrain: training on ${report.processed} images, ${report.skipped} skipped (listed above)\n`);
+      if (cfg.views === 'builtin') return new SimpleViewSource(manifest.samples.map((s) => s.image), cfg.batch, cfg.size, cfg.seed, undefined, shard);
+      return AugmentViewSource.create({ data: cfg.data, manifest, method: cfg.method, size: cfg.size, seed: cfg.seed, batch: cfg.batch, workers, dilo: cfg.dilo ?? { p: 0, background: 'grey' }, shard });
     };
+    const world = dist?.worldSize ?? 1;
     let result;
     try {
       if (a.resume) {
-        result = await pretrain({ out: a.resume, resume: true, maxSteps, makeSource });
+        result = await pretrain({ out: a.resume, resume: true, maxSteps, makeSource, dist: dist ?? undefined });
       } else {
         const dilo = { p: a['dilo-p'] ?? 0, background: a.background ?? 'grey', maps: a.maps ? path.resolve(a.maps) : undefined };
         if (dilo.p > 0 && !dilo.maps) throw new DiloUsageError('--dilo-p > 0 needs --maps DIR');
@@ -175,7 +211,9 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
           queueSize: a.queue,
           momentum: a['moco-m'],
           temperature: a['moco-t'],
-          keyBnGroups: a['key-bn-groups'],
+          // several processes: each normalises its own share of the keys and of the queries (DDP)
+          keyBnGroups: a['key-bn-groups'] ?? (world > 1 ? distKeyGroups(need(a.batch, 'batch'), world) : undefined),
+          queryBnGroups: a['query-bn-groups'] ?? (world > 1 ? world : undefined),
           checkpointEvery: a['checkpoint-every'],
           data: path.resolve(need(a.data, 'data')),
           views: a.views === 'builtin' ? 'builtin' : 'augment',
@@ -187,12 +225,15 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
           if (err instanceof RangeError) throw new DiloUsageError(err.message);
           throw err;
         }
-        result = await pretrain({ out: path.resolve(need(a.out, 'out')), config: input, maxSteps, makeSource });
+        result = await pretrain({ out: path.resolve(need(a.out, 'out')), config: input, maxSteps, makeSource, dist: dist ?? undefined });
       }
     } catch (err) {
       if (err instanceof RangeError) throw new DiloUsageError(err.message);
-      throw err;
+      throw dist ? new Error(`rank ${dist.rank} of ${dist.worldSize}: ${(err as Error).message}`, { cause: err }) : err;
+    } finally {
+      dist?.destroy();
     }
+    if (!lead) return; // rank 0 reports for the group
     const out = { ...result, inputs: (inputs as SkipReport | null)?.counts() ?? null, backend: choice.backend, imgPerSec: +result.imgPerSec.toFixed(3), seconds: +result.seconds.toFixed(2) };
     if (a.json) printJsonResult(out);
     else process.stdout.write(`pretrain: step ${out.step}, loss ${out.finalLoss.toFixed(4)}, ${out.imgPerSec} img/s; checkpoint ${out.checkpoint} (weights sha256 ${out.weightsSha256.slice(0, 16)}...)\n`);

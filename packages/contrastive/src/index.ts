@@ -14,3 +14,4 @@ export * from './features';
 export * from './knn';
 export * from './augment-source';
 export * from './command';
+export * from './launch';

@@ -1,4 +1,4 @@
-import { Rng, tf, torchOps } from '@dilo/core';
+import { Rng, tf, torchOps, type Collectives } from '@dilo/core';
 import { Encoder, type HeadKind, type ResNetArch } from './resnet';
 import { KeyQueue } from './queue';
 import { infoNCE, l2normalize } from './infonce';
@@ -20,8 +20,14 @@ export interface MocoConfig {
   momentum: number;
   /** softmax temperature T */
   temperature: number;
-  /** BN groups the shuffled key batch is split into (single-device shuffling BN) */
+  /** BN groups the shuffled (global) key batch is split into: shuffling BN (per process, or single-device groups) */
   keyBnGroups: number;
+  /**
+   * BN groups of the (global) query batch (default 1). Data-parallel training normalises each
+   * process's share with its own statistics, as DistributedDataParallel without SyncBN does, so
+   * N processes equal one process with queryBnGroups = N.
+   */
+  queryBnGroups?: number;
 }
 
 /** The reference's per-method defaults (facebookresearch/moco). */
@@ -70,11 +76,21 @@ export class Moco {
   /** draws the key-batch permutations (its state goes into checkpoints) */
   shuffleRng: Rng;
 
+  /**
+   * dist: a c10d process group for data-parallel training (MoCo's DDP reference: per-process
+   * batches, all-reduced gradients, keys gathered from every process, shuffling BN across
+   * processes). Batches given to step() are then this process's share of the global batch.
+   */
   constructor(
     readonly config: MocoConfig,
     seed: number,
     sgdOpts = { momentum: 0.9, weightDecay: 1e-4 },
+    readonly dist: Collectives | null = null,
   ) {
+    const world = dist?.worldSize ?? 1;
+    for (const [what, g] of [['key', config.keyBnGroups], ['query', config.queryBnGroups ?? 1]] as const) {
+      if (g % world !== 0) throw new RangeError(`${what} BN groups (${g}) must be a multiple of the ${world} processes: each process normalises its own share`);
+    }
     const rng = new Rng(seed, ['moco']);
     const head = mocoDefaults(config.method).head;
     this.encoderQ = new Encoder({ arch: config.arch, width: config.width, smallStem: config.smallStem, head, dim: config.dim }, rng);
@@ -105,6 +121,7 @@ export class Moco {
    * sub-batches with their own BN statistics, and put back in order.
    */
   encodeKeys(key: Float32Array, n: number, size: number): tf.Tensor2D {
+    if (this.dist) return this.encodeKeysDistributed(key, n, size);
     const perm = this.shuffleRng.permutation(n);
     const inverse = new Array<number>(n);
     perm.forEach((p, i) => (inverse[p] = i));
@@ -116,31 +133,91 @@ export class Moco {
     });
   }
 
-  /** One optimisation step (the reference's forward + backward + SGD + enqueue). */
+  /**
+   * The reference's _batch_shuffle_ddp / _batch_unshuffle_ddp: gather every process's key images,
+   * take this process's slice of one global permutation (the same stream on every rank), encode
+   * it with this process's BN statistics, gather the keys and undo the permutation. Returns all
+   * B keys in global batch order (this process's are rows rank*n .. rank*n + n - 1).
+   */
+  private encodeKeysDistributed(key: Float32Array, n: number, size: number): tf.Tensor2D {
+    const dist = this.dist!;
+    const world = dist.worldSize;
+    const B = n * world;
+    const perm = this.shuffleRng.permutation(B);
+    const inverse = new Array<number>(B);
+    perm.forEach((p, i) => (inverse[p] = i));
+    const xLocal = toNhwc(key, n, size);
+    const xAll = dist.allGather(xLocal) as tf.Tensor4D;
+    xLocal.dispose();
+    const kMine = tf.tidy(() => {
+      const x = tf.gather(xAll, perm.slice(dist.rank * n, (dist.rank + 1) * n));
+      return l2normalize(this.encoderK.embed(x, { training: true, groups: this.config.keyBnGroups / world }));
+    });
+    xAll.dispose();
+    const kShuffled = dist.allGather(kMine);
+    kMine.dispose();
+    const k = tf.tidy(() => tf.gather(kShuffled, inverse) as tf.Tensor2D);
+    kShuffled.dispose();
+    return k;
+  }
+
+  /** BN running statistics of both encoders averaged over the processes (linear in the update, so equal to one process's ghost-BN statistics). */
+  private averageBuffers(): void {
+    const dist = this.dist!;
+    const vars = [...this.encoderQ.params.buffers.values(), ...this.encoderK.params.buffers.values()].map((e) => e.variable);
+    const mean = dist.allReduceBucketed(vars, 1 / dist.worldSize);
+    vars.forEach((v, i) => v.assign(mean[i]));
+    tf.dispose(mean);
+  }
+
+  /**
+   * One optimisation step (the reference's forward + backward + SGD + enqueue). With a process
+   * group, query/key are this process's n images of the global batch of n * worldSize.
+   */
   step(query: Float32Array, key: Float32Array, n: number, size: number, lr: number): StepResult {
-    if (this.config.queueSize % n !== 0) throw new RangeError(`queue size ${this.config.queueSize} is not a multiple of the batch ${n}`);
+    const world = this.dist?.worldSize ?? 1;
+    const B = n * world;
+    if (this.config.queueSize % B !== 0) throw new RangeError(`queue size ${this.config.queueSize} is not a multiple of the batch ${B}`);
     this.momentumUpdate();
-    const k = this.encodeKeys(key, n, size);
+    const kAll = this.encodeKeys(key, n, size);
+    const k = this.dist ? tf.slice(kAll, [this.dist.rank * n, 0], [n, -1]) : kAll;
     const q0 = toNhwc(query, n, size);
     const queueT = tf.tensor2d(this.queue.data, [this.config.dim, this.config.queueSize]);
     const trainable = this.encoderQ.params.params;
     const varList = [...trainable.values()].map((e) => e.variable);
     let logitsOut: tf.Tensor2D | null = null;
     const { value, grads } = tf.variableGrads(() => {
-      const q = l2normalize(this.encoderQ.embed(q0, { training: true }));
+      const q = l2normalize(this.encoderQ.embed(q0, { training: true, groups: (this.config.queryBnGroups ?? 1) / world }));
       const { loss, logits } = infoNCE(q, k, queueT, this.config.temperature);
       logitsOut = tf.keep(logits);
       return loss;
     }, varList);
-    const loss = value.dataSync()[0];
-    const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logitsOut!, 1), 0), 'float32')).dataSync()[0]);
+    const accT = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logitsOut!, 1), 0), 'float32')));
+    let reduced: tf.Tensor[] = [];
+    let loss: number;
+    let accuracy: number;
     const byName = new Map<string, tf.Tensor>();
-    for (const [name, e] of trainable) byName.set(name, grads[e.variable.name]);
+    if (this.dist) {
+      // DDP's gradient mean over processes (bucketed like its 25 MB buckets); loss and accuracy
+      // averaged too, so every rank takes the same finite/non-finite decision
+      const names = [...trainable.keys()];
+      const stats = tf.stack([value, accT]);
+      reduced = this.dist.allReduceBucketed([stats, ...names.map((nm) => grads[trainable.get(nm)!.variable.name])], 1 / world);
+      const s = reduced[0].dataSync();
+      [loss, accuracy] = [s[0], s[1]];
+      names.forEach((nm, i) => byName.set(nm, reduced[i + 1]));
+      stats.dispose();
+    } else {
+      loss = value.dataSync()[0];
+      accuracy = accT.dataSync()[0];
+      for (const [name, e] of trainable) byName.set(name, grads[e.variable.name]);
+    }
     if (Number.isFinite(loss)) {
       this.sgd.step(new Map([...trainable].map(([nm, e]) => [nm, e.variable])), byName, lr);
-      this.queue.enqueue(k.dataSync() as Float32Array, n);
+      this.queue.enqueue(kAll.dataSync() as Float32Array, B);
+      if (this.dist) this.averageBuffers();
     }
-    tf.dispose([value, k, q0, queueT, logitsOut!, ...Object.values(grads)]);
+    tf.dispose([value, accT, k, kAll, q0, queueT, logitsOut!, ...Object.values(grads), ...reduced]);
     return { loss, accuracy };
   }
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { existsSync, promises as fs } from 'node:fs';
-import { DiloInputError, JsonlLog, Progress, Rng, type RngState, writeFileAtomic } from '@dilo/core';
+import { DiloInputError, JsonlLog, Progress, Rng, type Collectives, type RngState, writeFileAtomic } from '@dilo/core';
 import { Moco, type MocoMethod, defaultKeyBnGroups, mocoDefaults } from './moco';
 import type { ResNetArch } from './resnet';
 import { type ScheduleKind, learningRate, scaledLearningRate } from './sgd';
@@ -27,6 +27,8 @@ export interface PretrainConfig {
   momentum: number;
   temperature: number;
   keyBnGroups: number;
+  /** BN groups of the global query batch: 1 on one process; data parallel: a multiple of the processes (each normalises its share) */
+  queryBnGroups: number;
   weightDecay: number;
   sgdMomentum: number;
   /** optimiser steps between checkpoints (also at each epoch end) */
@@ -55,6 +57,7 @@ export function resolveConfig(c: PretrainConfigInput): PretrainConfig {
     momentum: d.momentum,
     temperature: d.temperature,
     keyBnGroups: defaultKeyBnGroups(c.batch),
+    queryBnGroups: 1,
     weightDecay: 1e-4,
     sgdMomentum: 0.9,
     checkpointEvery: 500,
@@ -74,6 +77,7 @@ export function resolveConfig(c: PretrainConfigInput): PretrainConfig {
   if (!(cfg.width > 0)) bad(`--width must be positive, got ${cfg.width}`);
   if (cfg.queueSize % cfg.batch !== 0) bad(`the queue size ${cfg.queueSize} must be a multiple of the batch ${cfg.batch}`);
   if (cfg.batch % cfg.keyBnGroups !== 0) bad(`the batch ${cfg.batch} must divide into ${cfg.keyBnGroups} key BN groups`);
+  if (!Number.isInteger(cfg.queryBnGroups) || cfg.queryBnGroups < 1 || cfg.batch % cfg.queryBnGroups !== 0) bad(`the batch ${cfg.batch} must divide into ${cfg.queryBnGroups} query BN groups`);
   if (!(cfg.lr > 0)) bad(`--lr must be positive, got ${cfg.lr}`);
   if (!Number.isInteger(cfg.checkpointEvery) || cfg.checkpointEvery < 1) bad(`--checkpoint-every must be a positive integer`);
   return cfg;
@@ -94,8 +98,13 @@ export interface PretrainOptions {
   maxSteps?: number;
   /** the views (default: the built-in view maker on config.data) */
   source?: ViewBatchSource;
-  /** builds the source from the resolved config (used on resume by the CLI) */
-  makeSource?: (cfg: PretrainConfig) => Promise<ViewBatchSource>;
+  /** builds the source from the resolved config (used on resume by the CLI); `shard`: this process's share of each batch */
+  makeSource?: (cfg: PretrainConfig, shard: { rank: number; world: number }) => Promise<ViewBatchSource>;
+  /**
+   * Data parallel: a c10d process group (createProcessGroup). Every rank runs pretrain() with the
+   * same options; batches are sharded, gradients all-reduced, and only rank 0 writes the run folder.
+   */
+  dist?: Collectives;
   /** progress bar on stderr (default true) */
   progress?: boolean;
   /** called after every step; throwing from it aborts the run without a checkpoint (tests simulate kill -9 this way) */
@@ -159,20 +168,31 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   if (opts.resume) {
     if (!existsSync(ckptFile)) throw new DiloInputError(ckptFile, 'no checkpoint to resume from');
     resumed = await readCheckpoint(ckptFile);
-    cfg = (resumed.header.state as unknown as RunState).config;
+    // runs written before query BN groups existed normalised the whole query batch at once
+    const saved = (resumed.header.state as unknown as RunState).config;
+    cfg = { ...saved, queryBnGroups: saved.queryBnGroups ?? 1 };
   } else {
     if (!opts.config) throw new RangeError('pretrain: a config is needed for a new run');
     cfg = resolveConfig(opts.config);
     if (existsSync(ckptFile)) throw new DiloInputError(opts.out, 'already holds a run (use --resume to continue it, or another --out)');
   }
-  const source = opts.source ?? (opts.makeSource ? await opts.makeSource(cfg) : await builtinSource(cfg));
+  const dist = opts.dist ?? null;
+  const world = dist?.worldSize ?? 1;
+  const lead = !dist || dist.rank === 0; // writes config, metrics, checkpoints and the progress bar
+  if (cfg.batch % world !== 0) throw new RangeError(`the batch ${cfg.batch} does not split into ${world} equal process shares`);
+  for (const [what, g] of [['key', cfg.keyBnGroups], ['query', cfg.queryBnGroups]] as const) {
+    if (g % world !== 0) throw new RangeError(`${what} BN groups ${g} of this run are not a multiple of ${world} processes (each process normalises its own share); run with a number of processes that divides ${g}`);
+  }
+  const shard = { rank: dist?.rank ?? 0, world };
+  const source = opts.source ?? (opts.makeSource ? await opts.makeSource(cfg, shard) : await builtinSource(cfg, shard));
   const bpe = source.batchesPerEpoch;
   const total = Math.min(cfg.epochs * bpe, opts.maxSteps ?? Infinity);
 
   const moco = new Moco(
-    { method: cfg.method, arch: cfg.arch, width: cfg.width, smallStem: cfg.smallStem, dim: cfg.dim, queueSize: cfg.queueSize, momentum: cfg.momentum, temperature: cfg.temperature, keyBnGroups: cfg.keyBnGroups },
+    { method: cfg.method, arch: cfg.arch, width: cfg.width, smallStem: cfg.smallStem, dim: cfg.dim, queueSize: cfg.queueSize, momentum: cfg.momentum, temperature: cfg.temperature, keyBnGroups: cfg.keyBnGroups, queryBnGroups: cfg.queryBnGroups },
     cfg.seed,
     { momentum: cfg.sgdMomentum, weightDecay: cfg.weightDecay },
+    dist,
   );
   let step = 0;
   let lastLoss: number | null = null;
@@ -192,20 +212,24 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     lastSaved = { step, sha: resumed.header.weightsSha256 };
   }
   const resumedFrom = resumed ? step : null;
-  await writeFileAtomic(path.join(opts.out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   const metricsFile = path.join(opts.out, 'metrics.jsonl');
-  const dropped = resumed ? await truncateMetrics(metricsFile, step) : null;
-  const log = new JsonlLog(metricsFile);
-  log.write(resumed ? 'resume' : 'start', { step, total, config: cfg, ...(dropped ? { droppedLines: dropped } : {}) });
+  let log: Pick<JsonlLog, 'write'> = { write: () => undefined };
+  if (lead) {
+    await writeFileAtomic(path.join(opts.out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+    const dropped = resumed ? await truncateMetrics(metricsFile, step) : null;
+    log = new JsonlLog(metricsFile);
+    log.write(resumed ? 'resume' : 'start', { step, total, config: cfg, processes: world, ...(dropped ? { droppedLines: dropped } : {}) });
+  }
 
   const save = async () => {
+    if (!lead) return; // the ranks hold the same weights, queue and RNG state: rank 0 writes them
     const state: RunState = { config: cfg, step, shuffleRng: moco.shuffleRng.getState(), queuePtr: moco.queue.ptr, loss: lastLoss };
     const header = await saveCheckpoint(ckptFile, { ...state, epoch: Math.floor(step / bpe) } as unknown as Record<string, unknown>, checkpointTensors(moco));
     lastSaved = { step, sha: header.weightsSha256 };
     log.write('checkpoint', { step, file: ckptFile, weightsSha256: header.weightsSha256 });
   };
 
-  const progress = new Progress({ label: 'pretrain', total: (total - step) * cfg.batch, silent: opts.progress === false });
+  const progress = new Progress({ label: 'pretrain', total: (total - step) * cfg.batch, silent: opts.progress === false || !lead });
   const t0 = Date.now();
   let images = 0;
   try {
@@ -213,7 +237,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       const epoch = Math.floor(step / bpe);
       const lr = learningRate(cfg.lr, cfg.schedule, epoch, cfg.epochs);
       for await (const b of source.epoch(epoch, step % bpe)) {
-        if (b.size !== cfg.size || b.n !== cfg.batch) throw new Error(`view source gave a batch of ${b.n} x ${b.size}px, the run is configured for ${cfg.batch} x ${cfg.size}px`);
+        if (b.size !== cfg.size || b.n * world !== cfg.batch) throw new Error(`view source gave a batch of ${b.n} x ${b.size}px, the run is configured for ${cfg.batch / world} x ${cfg.size}px per process`);
         const ts = Date.now();
         const r = moco.step(b.query, b.key, b.n, b.size, lr);
         if (!Number.isFinite(r.loss)) {
@@ -222,11 +246,11 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
           throw new PretrainDivergedError(`loss is ${r.loss} at step ${step + 1} (epoch ${epoch}, lr ${lr}): training stopped; ${keep}. Lower --lr or check the input images.`);
         }
         step++;
-        images += b.n;
+        images += b.n * world;
         lastLoss = r.loss;
         const imgPerSec = images / ((Date.now() - t0) / 1000);
         log.write('step', { step, epoch, loss: r.loss, accuracy: r.accuracy, lr, stepSeconds: (Date.now() - ts) / 1000, imgPerSec });
-        progress.tick(b.n, { loss: r.loss, lr, ep: epoch });
+        progress.tick(b.n * world, { loss: r.loss, lr, ep: epoch });
         opts.onStep?.(step, r.loss);
         if (step % cfg.checkpointEvery === 0 || step % bpe === 0 || step === total) await save();
         if (step >= total) break outer;
@@ -236,12 +260,12 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     progress.stop();
     if (!opts.source) await source.close?.();
   }
-  if (!lastSaved || lastSaved.step !== step) await save();
+  if (lead && (!lastSaved || lastSaved.step !== step)) await save();
   const seconds = (Date.now() - t0) / 1000;
   const result: PretrainResult = {
     run: opts.out,
     checkpoint: ckptFile,
-    weightsSha256: lastSaved!.sha,
+    weightsSha256: lastSaved?.sha ?? '',
     step,
     epoch: Math.floor(step / bpe),
     finalLoss: lastLoss ?? NaN,
@@ -273,7 +297,7 @@ async function truncateMetrics(file: string, step: number): Promise<number> {
   return lines.length - keep.length;
 }
 
-async function builtinSource(cfg: PretrainConfig): Promise<ViewBatchSource> {
+async function builtinSource(cfg: PretrainConfig, shard: { rank: number; world: number }): Promise<ViewBatchSource> {
   if (!cfg.data) throw new RangeError('pretrain: --data is required');
-  return new SimpleViewSource(await listTrainingImages(cfg.data), cfg.batch, cfg.size, cfg.seed);
+  return new SimpleViewSource(await listTrainingImages(cfg.data), cfg.batch, cfg.size, cfg.seed, undefined, shard);
 }

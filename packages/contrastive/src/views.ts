@@ -138,7 +138,10 @@ export class SimpleViewSource implements ViewBatchSource {
     readonly seed: number,
     /** keep decoded images in memory (small datasets) */
     readonly cacheImages = files.length <= 50_000,
+    /** data-parallel share: only this process's contiguous slice of each batch */
+    readonly shard: { rank: number; world: number } = { rank: 0, world: 1 },
   ) {
+    if (batch % shard.world !== 0) throw new RangeError(`the batch ${batch} does not split into ${shard.world} equal process shares`);
     this.batchesPerEpoch = Math.floor(files.length / batch);
     if (this.batchesPerEpoch < 1) throw new RangeError(`${files.length} images make no full batch of ${batch}`);
   }
@@ -154,16 +157,17 @@ export class SimpleViewSource implements ViewBatchSource {
   async *epoch(epoch: number, from: number): AsyncIterable<ViewBatch> {
     const order = new Rng(this.seed, ['views', 'epoch', epoch]).permutation(this.files.length);
     const per = 3 * this.size * this.size;
+    const local = this.batch / this.shard.world;
     for (let b = from; b < this.batchesPerEpoch; b++) {
-      const query = new Float32Array(this.batch * per);
-      const key = new Float32Array(this.batch * per);
-      for (let i = 0; i < this.batch; i++) {
-        const idx = order[b * this.batch + i];
+      const query = new Float32Array(local * per);
+      const key = new Float32Array(local * per);
+      for (let i = 0; i < local; i++) {
+        const idx = order[b * this.batch + this.shard.rank * local + i];
         const img = await this.image(idx);
         makeView(img, this.size, new Rng(this.seed, ['views', epoch, idx, 'q']), query, i * per);
         makeView(img, this.size, new Rng(this.seed, ['views', epoch, idx, 'k']), key, i * per);
       }
-      yield { query, key, n: this.batch, size: this.size };
+      yield { query, key, n: local, size: this.size };
     }
   }
 }

@@ -168,3 +168,27 @@ export function torchOps(): TorchOps | undefined {
 export function fusedBatchNormTrain(): FusedBatchNormTrain | undefined {
   return torchOps()?.batchNormTrain;
 }
+
+/** A c10d process group (Gloo) of the torch engine: what data-parallel training needs of it. */
+export interface Collectives {
+  readonly rank: number;
+  readonly worldSize: number;
+  /** scale * (sum over ranks) of each tensor (new tensors) */
+  allReduce(xs: tf.Tensor[], scale?: number): tf.Tensor[];
+  allReduceBucketed(xs: tf.Tensor[], scale?: number, bucketBytes?: number): tf.Tensor[];
+  /** every rank's x concatenated on axis 0, in rank order */
+  allGather(x: tf.Tensor): tf.Tensor;
+  broadcast(xs: tf.Tensor[], root?: number): tf.Tensor[];
+  barrier(): void;
+  destroy(): void;
+}
+
+/**
+ * Join a c10d process group (PyTorch's TCPStore rendezvous + ProcessGroupGloo) through the torch
+ * engine; needs the torch backend active.
+ */
+export function createProcessGroup(o: { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number; iface?: string }): Collectives {
+  if (tf.getBackend() !== 'torch') throw new Error(`data-parallel training runs on PyTorch's c10d through the torch backend (active: ${tf.getBackend()}); use --backend torch`);
+  const { ProcessGroup } = require('@dilo/engine-torch') as typeof import('@dilo/engine-torch');
+  return new ProcessGroup(o);
+}

@@ -25,6 +25,11 @@ export function skippedInputsThisRun(): number {
   return skipsThisRun;
 }
 
+/** Count skips reported elsewhere (a child process of this command) toward this run's exit code. */
+export function markSkippedInputs(n = 1): void {
+  skipsThisRun += n;
+}
+
 /** Called by the CLI before each command. */
 export function resetSkippedInputs(): void {
   skipsThisRun = 0;
