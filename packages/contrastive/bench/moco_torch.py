@@ -86,4 +86,5 @@ def measure(cfg, step):
                       'imgPerSec': B * steps / dt, 'imgPerCpuSec': B * steps / cpu, 'msPerStep': dt * 1000 / steps,
                       'peakRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
-main()
+if __name__ == '__main__':
+    main()

@@ -198,15 +198,17 @@ export class Moco {
     let accuracy: number;
     const byName = new Map<string, tf.Tensor>();
     if (this.dist) {
-      // DDP's gradient mean over processes (bucketed like its 25 MB buckets); loss and accuracy
-      // averaged too, so every rank takes the same finite/non-finite decision
+      // DDP's gradient mean over processes, in one reused buffer (gradients are this step's own
+      // tensors, so they are overwritten); loss and accuracy averaged too, so every rank takes
+      // the same finite/non-finite decision
       const names = [...trainable.keys()];
       const stats = tf.stack([value, accT]);
-      reduced = this.dist.allReduceBucketed([stats, ...names.map((nm) => grads[trainable.get(nm)!.variable.name])], 1 / world);
-      const s = reduced[0].dataSync();
+      const inputs = [stats, ...names.map((nm) => grads[trainable.get(nm)!.variable.name])];
+      const out = this.dist.allReduceInPlace(inputs, 1 / world);
+      const s = out[0].dataSync();
       [loss, accuracy] = [s[0], s[1]];
-      names.forEach((nm, i) => byName.set(nm, reduced[i + 1]));
-      stats.dispose();
+      names.forEach((nm, i) => byName.set(nm, out[i + 1]));
+      reduced = [stats, ...out.filter((t, i) => t !== inputs[i])]; // disposed below with the gradients
     } else {
       loss = value.dataSync()[0];
       accuracy = accT.dataSync()[0];

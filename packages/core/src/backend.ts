@@ -176,6 +176,8 @@ export interface Collectives {
   /** scale * (sum over ranks) of each tensor (new tensors) */
   allReduce(xs: tf.Tensor[], scale?: number): tf.Tensor[];
   allReduceBucketed(xs: tf.Tensor[], scale?: number, bucketBytes?: number): tf.Tensor[];
+  /** allReduce overwriting the inputs where no other tensor shares them (gradients); results are the inputs or, where not, new tensors */
+  allReduceInPlace(xs: tf.Tensor[], scale?: number): tf.Tensor[];
   /** every rank's x concatenated on axis 0, in rank order */
   allGather(x: tf.Tensor): tf.Tensor;
   broadcast(xs: tf.Tensor[], root?: number): tf.Tensor[];

@@ -91,4 +91,35 @@ describe('ProcessGroup (tfjs tensors in and out)', () => {
     pg.destroy();
     expect(() => pg.barrier()).toThrow(/after destroy/);
   }, 30000);
+
+  maybe('in-place all-reduce overwrites sole-owner tensors through the reused buffer; shared, non-contiguous and int tensors get new ones', async () => {
+    await tf.setBackend('torch');
+    const pg = new ProcessGroup({ rank: 0, worldSize: 1, masterAddr: '127.0.0.1', masterPort: await freePort(), timeoutMs: 5000, iface: 'lo' });
+    const own = tf.tensor2d([[1, 2], [3, 4]]);
+    const base = tf.tensor1d([5, 6, 7]);
+    const alias = tf.reshape(base, [3, 1]); // shares base's memory: must not be overwritten
+    const strided = tf.transpose(tf.tensor2d([[1, 2, 3], [4, 5, 6]])); // a view in libtorch, not contiguous
+    const ints = tf.tensor1d([2, 4], 'int32');
+    for (let round = 0; round < 2; round++) {
+      // twice: the second call reuses the group's buffer
+      const xs = [tf.mul(own, 1), alias, strided, ints]; // a fresh result: nobody else holds it
+      const shared = tf.clone(xs[0]); // tfjs clone: same memory, so not overwritten
+      const ys2 = pg.allReduceInPlace([shared], 0.5);
+      expect(ys2[0]).not.toBe(shared);
+      expect(Array.from(shared.dataSync())).toEqual([1, 2, 3, 4]);
+      tf.dispose([shared, ...ys2]);
+      const ys = pg.allReduceInPlace(xs, 0.5);
+      expect(ys[0]).toBe(xs[0]);
+      expect(Array.from(ys[0].dataSync())).toEqual([0.5, 1, 1.5, 2]);
+      expect(ys[1]).not.toBe(alias);
+      expect(Array.from(ys[1].dataSync())).toEqual([2.5, 3, 3.5]);
+      expect(ys[1].shape).toEqual([3, 1]);
+      expect(Array.from(base.dataSync())).toEqual([5, 6, 7]);
+      expect(Array.from(ys[2].dataSync())).toEqual([0.5, 2, 1, 2.5, 1.5, 3]);
+      expect(ys[2].shape).toEqual([3, 2]);
+      expect(Array.from(ys[3].dataSync())).toEqual([1, 2]);
+      tf.dispose([xs[0], ...ys.slice(1)]);
+    }
+    pg.destroy();
+  }, 30000);
 });

@@ -9,6 +9,7 @@ type PgHandle = { readonly __pgHandle: unique symbol };
 interface C10dNative {
   PgCreate(rank: number, worldSize: number, masterAddr: string, masterPort: number, timeoutMs: number, iface?: string): PgHandle;
   PgAllReduce(pg: PgHandle, xs: Handle[], scale: number): Handle[];
+  PgAllReduceInPlace(pg: PgHandle, xs: Handle[], scale: number): (Handle | undefined)[];
   PgBroadcast(pg: PgHandle, xs: Handle[], root: number): Handle[];
   PgAllGather(pg: PgHandle, x: Handle): Handle;
   PgBarrier(pg: PgHandle): void;
@@ -76,6 +77,32 @@ export class ProcessGroup {
       start = end;
     }
     return out;
+  }
+
+  /**
+   * allReduce that overwrites its inputs (for gradients, which nobody else holds), through one
+   * reused flat buffer: no allocation per step. Returns the inputs, reduced; a tensor whose
+   * memory another tensor shares (or a non-float32 one) is reduced into a new tensor instead, so
+   * compare each result with its input before disposing.
+   */
+  allReduceInPlace(xs: tf.Tensor[], scale = 1): tf.Tensor[] {
+    const seen = new Set<object>();
+    const inPlace = xs.map((x) => {
+      const ok = !x.isDisposed && x.dtype === 'float32' && this.backend.refCount(x.dataId) === 1 && !seen.has(x.dataId);
+      seen.add(x.dataId);
+      return ok;
+    });
+    const mine = xs.filter((_, i) => inPlace[i]);
+    const got = mine.length ? this.c10d.PgAllReduceInPlace(this.group(), mine.map((x) => this.backend.handle(x)), scale) : [];
+    const rest = xs.filter((_, i) => !inPlace[i]);
+    const reduced = this.allReduce(rest, scale);
+    let m = 0;
+    let r = 0;
+    return xs.map((x, i) => {
+      if (!inPlace[i]) return reduced[r++];
+      const h = got[m++];
+      return h === undefined ? x : this.tensors([h])[0]; // not contiguous float32 in libtorch: a new tensor
+    });
   }
 
   /** Rank `root`'s values of each tensor (float32), e.g. the initial weights from rank 0. */

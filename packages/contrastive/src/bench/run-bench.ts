@@ -11,16 +11,17 @@
  * Env: DILO_THREADS (default: all cores), BENCH_SECONDS (8), BENCH_ROUNDS (2), BENCH_BACKEND (auto),
  * BENCH_ONLY=train|forward. Human lines go to stderr; the last stdout line is one JSON object.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { Rng, defaultThreads, selectBackend, tf, type BackendName } from '@dilo/core';
+import { Rng, createProcessGroup, defaultThreads, selectBackend, tf, type BackendName, type Collectives } from '@dilo/core';
+import { freePort } from '../launch';
 import { Moco, defaultKeyBnGroups } from '../moco';
 import { ResNet, type ResNetArch } from '../resnet';
 import { ParamMap } from '../params';
 import { registerWasmTrainingKernels } from '../wasm-kernels';
 
-type Mode = 'train' | 'forward';
+type Mode = 'train' | 'forward' | 'dataParallel';
 
 interface Workload {
   mode: Mode;
@@ -36,6 +37,7 @@ interface Workload {
 
 const WORKLOADS: Record<Mode, Workload> = {
   train: { mode: 'train', description: 'MoCo v2 training step, ResNet-18 small-image stem, 32x32, batch 32, queue 4096', arch: 'resnet18', width: 1, smallStem: true, size: 32, batch: 32, queue: 4096, keyBnGroups: defaultKeyBnGroups(32) },
+  dataParallel: { mode: 'dataParallel', description: 'MoCo v2 step, data parallel: ResNet-18 small-image stem, 32x32, global batch 32, queue 4096, one key and one query BN group per half batch; 2 processes x 1 thread (c10d Gloo) vs 1 process x 2 threads vs PyTorch DDP (gloo) 2 x 1', arch: 'resnet18', width: 1, smallStem: true, size: 32, batch: 32, queue: 4096, keyBnGroups: 2 },
   forward: { mode: 'forward', description: 'ResNet-50 forward (inference, pooled features), 224x224, batch 8', arch: 'resnet50', width: 1, smallStem: false, size: 224, batch: 8, queue: 4096, keyBnGroups: 1 },
 };
 
@@ -48,6 +50,8 @@ interface Run {
   backend?: string;
   threads?: number;
   error?: string;
+  /** data parallel: ms per step rank 0 spent blocked in collectives */
+  commMsPerStep?: number;
 }
 
 /** One measurement, in this (child) process. */
@@ -88,6 +92,84 @@ async function child(w: Workload, backend: string, seconds: number): Promise<Run
   };
 }
 
+/**
+ * One data-parallel measurement in this process: rank RANK of WORLD_SIZE (or alone), a fixed
+ * number of steps so every rank runs the same collectives; rank 0 reports the group's img/s and
+ * the summed CPU time and peak RSS of all ranks.
+ */
+async function dataParallelChild(w: Workload, steps: number): Promise<Run | null> {
+  const choice = await selectBackend({ backend: 'torch', log: false });
+  const world = Number(process.env.WORLD_SIZE ?? 1);
+  const rank = Number(process.env.RANK ?? 0);
+  const group: Collectives | null = world > 1 ? createProcessGroup({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort: Number(process.env.MASTER_PORT), timeoutMs: 120_000, iface: 'lo' }) : null;
+  // time spent inside collectives (blocking calls), reported per step
+  let commMs = 0;
+  const timed = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
+    const t = performance.now();
+    try {
+      return f(...a);
+    } finally {
+      commMs += performance.now() - t;
+    }
+  };
+  const dist: Collectives | null = group && {
+    rank: group.rank,
+    worldSize: group.worldSize,
+    allReduce: timed(group.allReduce.bind(group)),
+    allReduceBucketed: timed(group.allReduceBucketed.bind(group)),
+    allReduceInPlace: timed(group.allReduceInPlace.bind(group)),
+    allGather: timed(group.allGather.bind(group)),
+    broadcast: timed(group.broadcast.bind(group)),
+    barrier: () => group.barrier(),
+    destroy: () => group.destroy(),
+  };
+  const m = new Moco({ method: 'mocov2', arch: w.arch, width: w.width, smallStem: w.smallStem, dim: 128, queueSize: w.queue, momentum: 0.999, temperature: 0.2, keyBnGroups: w.keyBnGroups, queryBnGroups: 2 }, 0, undefined, dist);
+  const b = w.batch / world;
+  const n = b * 3 * w.size * w.size;
+  const q = Float32Array.from({ length: n }, (_, i) => Math.sin((i + rank * n) * 0.37));
+  const k = Float32Array.from({ length: n }, (_, i) => Math.cos((i + rank * n) * 0.21));
+  const lr = (0.03 * w.batch) / 256;
+  for (let i = 0; i < 2; i++) m.step(q, k, b, w.size, lr);
+  dist?.barrier();
+  commMs = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) m.step(q, k, b, w.size, lr);
+  dist?.barrier();
+  const sec = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  let cpuSec = (cpu.user + cpu.system) / 1e6;
+  const commMsPerStep = commMs / steps;
+  let rss = process.resourceUsage().maxRSS / 1024;
+  if (dist) {
+    const [t] = dist.allReduce([tf.tensor1d([cpuSec, rss])]);
+    [cpuSec, rss] = Array.from(t.dataSync());
+    t.dispose();
+    dist.destroy();
+  }
+  m.dispose();
+  if (rank !== 0) return null;
+  return { imgPerSec: (steps * w.batch) / sec, imgPerCpuSec: (steps * w.batch) / cpuSec, msPerStep: (sec * 1000) / steps, steps, peakRssMiB: rss, backend: `${choice.backend} x${world}`, threads: choice.threads, ...(dist ? { commMsPerStep } : {}) };
+}
+
+/** Start `world` copies of a command with torchrun's variables; rank 0's last JSON line. */
+async function spawnGroup(cmd: string, args: string[], env: NodeJS.ProcessEnv, world: number): Promise<Run> {
+  const port = await freePort();
+  const outs = await Promise.all(
+    Array.from({ length: world }, (_, rank) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const p = spawn(cmd, args, { env: { ...env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), GLOO_SOCKET_IFNAME: 'lo' } });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (err += d));
+      p.on('exit', (code) => resolve({ code, out, err }));
+    })),
+  );
+  const bad = outs.findIndex((o) => o.code !== 0);
+  if (bad >= 0) throw new Error(`${path.basename(cmd)} rank ${bad} of ${world} failed (exit ${outs[bad].code}): ${outs[bad].err.trim().split('\n').slice(-4).join(' | ')}`);
+  return JSON.parse(outs[0].out.trim().split('\n').pop() as string) as Run;
+}
+
 function spawnRun(cmd: string, args: string[], env: NodeJS.ProcessEnv): Run {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
@@ -102,11 +184,16 @@ function best(runs: Run[]): Run {
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
-const summary = (r: Run) => ({ imgPerSec: r2(r.imgPerSec), imgPerCpuSec: r2(r.imgPerCpuSec), msPerStep: Math.round(r.msPerStep), steps: r.steps, peakRssMiB: Math.round(r.peakRssMiB), ...(r.backend ? { backend: r.backend, threads: r.threads } : {}) });
+const summary = (r: Run) => ({ imgPerSec: r2(r.imgPerSec), imgPerCpuSec: r2(r.imgPerCpuSec), msPerStep: Math.round(r.msPerStep), steps: r.steps, peakRssMiB: Math.round(r.peakRssMiB), ...(r.backend ? { backend: r.backend, threads: r.threads } : {}), ...(r.commMsPerStep !== undefined ? { commMsPerStep: Math.round(r.commMsPerStep) } : {}) });
 const ratios = (a: Run, b: Run) => ({ speedRatio: r2(a.imgPerSec / b.imgPerSec), cpuTimeSpeedRatio: r2(a.imgPerCpuSec / b.imgPerCpuSec), memoryRatio: r2(a.peakRssMiB / b.peakRssMiB) });
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv[0] === '--dp-child') {
+    const r = await dataParallelChild(WORKLOADS.dataParallel, Number(argv[1]));
+    if (r) process.stdout.write(JSON.stringify(r) + '\n');
+    return;
+  }
   if (argv[0] === '--child') {
     process.stdout.write(JSON.stringify(await child(WORKLOADS[argv[1] as Mode], argv[2], Number(argv[3]))) + '\n');
     return;
@@ -118,11 +205,16 @@ async function main(): Promise<void> {
   const python = process.env.DILO_PYTHON ?? '/usr/bin/python3';
   const script = path.join(__dirname, '..', '..', 'bench', 'moco_torch.py');
   const env = { ...process.env, DILO_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
-  const modes = (process.env.BENCH_ONLY?.split(',') ?? ['train', 'forward']) as Mode[];
+  const modes = (process.env.BENCH_ONLY?.split(',') ?? ['train', 'forward', 'dataParallel']) as Mode[];
+  const dpSteps = Number(process.env.BENCH_DP_STEPS ?? 12);
   const out: Record<string, unknown> = {};
   for (const mode of modes) {
     const w = WORKLOADS[mode];
-    if (!w) throw new Error(`BENCH_ONLY: unknown workload '${mode}' (train, forward)`);
+    if (!w) throw new Error(`BENCH_ONLY: unknown workload '${mode}' (train, forward, dataParallel)`);
+    if (mode === 'dataParallel') {
+      out[mode] = await dataParallelCase(w, { rounds, steps: dpSteps, python, threads, env });
+      continue;
+    }
     const variants: { name: string; run: () => Run }[] = [
       { name: 'dilo', run: () => spawnRun(process.execPath, [__filename, '--child', mode, backend, String(seconds)], { ...env, DILO_FUSED_BN: '1' }) },
       { name: 'pytorch', run: () => spawnRun(python, [script, JSON.stringify({ ...w, threads, minSteps: 3, minSeconds: seconds })], env) },
@@ -156,6 +248,38 @@ async function main(): Promise<void> {
     ...out,
   };
   process.stdout.write(JSON.stringify(json) + '\n');
+}
+
+/** The data-parallel case: every variant on the same global batch, `threads` cores in all. */
+async function dataParallelCase(w: Workload, o: { rounds: number; steps: number; python: string; threads: number; env: NodeJS.ProcessEnv }): Promise<Record<string, unknown>> {
+  const procs = 2;
+  const per = String(Math.max(1, Math.floor(o.threads / procs)));
+  const ddpScript = path.join(__dirname, '..', '..', 'bench', 'moco_torch_ddp.py');
+  const variants: { name: string; run: () => Promise<Run> }[] = [
+    { name: 'dilo2Processes', run: () => spawnGroup(process.execPath, [__filename, '--dp-child', String(o.steps)], { ...o.env, DILO_THREADS: per, OMP_NUM_THREADS: per }, procs) },
+    { name: 'dilo1Process', run: async () => spawnRun(process.execPath, [__filename, '--dp-child', String(o.steps)], o.env) },
+    { name: 'pytorchDdp2Processes', run: () => spawnGroup(o.python, [ddpScript, JSON.stringify({ ...w, threads: Number(per), steps: o.steps })], { ...o.env, OMP_NUM_THREADS: per }, procs) },
+  ];
+  const runs: Record<string, Run[]> = {};
+  for (let i = 0; i < o.rounds; i++) {
+    for (const v of variants) {
+      const r = await v.run();
+      process.stderr.write(`bench dataParallel ${v.name} round ${i + 1}: ${r.imgPerSec.toFixed(2)} img/s, ${r.imgPerCpuSec.toFixed(2)} img/CPU-s, peak RSS (all processes) ${r.peakRssMiB.toFixed(0)} MiB\n`);
+      (runs[v.name] ??= []).push(r);
+    }
+  }
+  const b = Object.fromEntries(Object.entries(runs).map(([k, rs]) => [k, best(rs)]));
+  const res = {
+    workload: w.description,
+    processes: procs,
+    threadsPerProcess: Number(per),
+    ...Object.fromEntries(Object.entries(b).map(([k, v]) => [k, summary(v)])),
+    speedRatioVsPytorchDdp: r2(b.dilo2Processes.imgPerSec / b.pytorchDdp2Processes.imgPerSec),
+    speedRatioVsOneProcess: r2(b.dilo2Processes.imgPerSec / b.dilo1Process.imgPerSec),
+    memoryRatioVsPytorchDdp: r2(b.dilo2Processes.peakRssMiB / b.pytorchDdp2Processes.peakRssMiB),
+  };
+  process.stderr.write(`dataParallel: dilo 2 processes ${r2(b.dilo2Processes.imgPerSec)} img/s vs PyTorch DDP ${r2(b.pytorchDdp2Processes.imgPerSec)} img/s: ${res.speedRatioVsPytorchDdp}x; vs dilo 1 process x ${o.threads} threads ${r2(b.dilo1Process.imgPerSec)} img/s: ${res.speedRatioVsOneProcess}x\n`);
+  return res;
 }
 
 main().catch((err) => {
