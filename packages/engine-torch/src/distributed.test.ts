@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { addonPath } from './native';
-import { ProcessGroup } from './distributed';
+import { c10dError, ProcessGroup } from './distributed';
 import { torchAvailable } from './test-util';
 
 // Two real processes on Gloo over loopback, driving the addon's c10d functions directly.
@@ -122,4 +122,12 @@ describe('ProcessGroup (tfjs tensors in and out)', () => {
     }
     pg.destroy();
   }, 30000);
+});
+
+describe('c10dError', () => {
+  it('keeps the message on one line and drops the C++ backtrace', () => {
+    const native = new Error('c10d allreduce failed (a peer died or timed out): [gloo/transport/tcp/pair.cc:598] Connection closed by peer [127.0.0.1]:4242\nException raised from recvBytes at ./torch/csrc/distributed/c10d/Utils.hpp:594 (most recent call first):\nframe #0: c10::Error::Error(...) + 0x9e\nframe #1: ...');
+    expect(c10dError(native).message).toBe('c10d allreduce failed (a peer died or timed out): [gloo/transport/tcp/pair.cc:598] Connection closed by peer [127.0.0.1]:4242');
+    expect(c10dError(new Error('Socket Timeout\nException raised from recvBytes at x:1\nframe #0: y')).message).toMatch(/rendezvous timed out .*not every process joined/);
+  });
 });

@@ -16,6 +16,17 @@ interface C10dNative {
   PgDestroy(pg: PgHandle): void;
 }
 
+/**
+ * libtorch's errors carry a C++ backtrace ("Exception raised from ... frame #0 ..."): keep the
+ * message, one line, so a dead peer reads as one clear line in the run's log.
+ */
+export function c10dError(err: unknown): Error {
+  const msg = err instanceof Error ? err.message : String(err);
+  const head = msg.split(/\n?Exception raised from /)[0];
+  const line = head.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join('; ');
+  return new Error(/^Socket Timeout$/i.test(line) ? 'the rendezvous timed out (Socket Timeout): not every process joined within the timeout' : line, { cause: err });
+}
+
 export interface ProcessGroupOptions {
   rank: number;
   worldSize: number;
@@ -47,7 +58,20 @@ export class ProcessGroup {
   }
 
   private get c10d(): C10dNative {
-    return this.backend.native as unknown as C10dNative;
+    const n = this.backend.native as unknown as Record<string, unknown>;
+    return new Proxy(n, {
+      get: (t, k: string) => {
+        const f = t[k];
+        if (typeof f !== 'function') return f;
+        return (...args: unknown[]) => {
+          try {
+            return (f as (...a: unknown[]) => unknown).apply(t, args);
+          } catch (err) {
+            throw c10dError(err);
+          }
+        };
+      },
+    }) as unknown as C10dNative;
   }
 
   private group(): PgHandle {

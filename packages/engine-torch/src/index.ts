@@ -10,5 +10,5 @@ export type { BatchNormTrainOptions, BatchNormTrainResult, ScaleShiftOptions } f
 export { setLeanGradients, leanGradientsEnabled } from './lean-gradients';
 export { sgdMomentumStep, sgdMomentumStepInPlace, sgdMomentumUpdate, lerp, lerpInPlace, lerpUpdate, SGD_MOMENTUM, LERP } from './ops/optim';
 export type { SgdMomentumOptions } from './ops/optim';
-export { ProcessGroup } from './distributed';
+export { ProcessGroup, c10dError } from './distributed';
 export type { ProcessGroupOptions } from './distributed';
