@@ -161,15 +161,6 @@ export class Moco {
     return k;
   }
 
-  /** BN running statistics of both encoders averaged over the processes (linear in the update, so equal to one process's ghost-BN statistics). */
-  private averageBuffers(): void {
-    const dist = this.dist!;
-    const vars = [...this.encoderQ.params.buffers.values(), ...this.encoderK.params.buffers.values()].map((e) => e.variable);
-    const mean = dist.allReduceBucketed(vars, 1 / dist.worldSize);
-    vars.forEach((v, i) => v.assign(mean[i]));
-    tf.dispose(mean);
-  }
-
   /**
    * One optimisation step (the reference's forward + backward + SGD + enqueue). With a process
    * group, query/key are this process's n images of the global batch of n * worldSize.
@@ -203,11 +194,19 @@ export class Moco {
       // the same finite/non-finite decision
       const names = [...trainable.keys()];
       const stats = tf.stack([value, accT]);
-      const inputs = [stats, ...names.map((nm) => grads[trainable.get(nm)!.variable.name])];
+      // the BN running statistics of both encoders (this step's forward passes have updated
+      // them) ride in the same bucket: averaged over processes, linear in the update, so equal
+      // to one process's; one synchronisation point fewer
+      const buffers = [...this.encoderQ.params.buffers.values(), ...this.encoderK.params.buffers.values()].map((e) => e.variable);
+      const inputs = [stats, ...names.map((nm) => grads[trainable.get(nm)!.variable.name]), ...buffers];
       const out = this.dist.allReduceInPlace(inputs, 1 / world);
       const s = out[0].dataSync();
       [loss, accuracy] = [s[0], s[1]];
       names.forEach((nm, i) => byName.set(nm, out[i + 1]));
+      buffers.forEach((v, i) => {
+        const r = out[1 + names.length + i];
+        if (r !== v) v.assign(r); // a variable still sharing its initial tensor: reduced into a new one
+      });
       reduced = [stats, ...out.filter((t, i) => t !== inputs[i])]; // disposed below with the gradients
     } else {
       loss = value.dataSync()[0];
@@ -217,7 +216,6 @@ export class Moco {
     if (Number.isFinite(loss)) {
       this.sgd.step(new Map([...trainable].map(([nm, e]) => [nm, e.variable])), byName, lr);
       this.queue.enqueue(kAll.dataSync() as Float32Array, B);
-      if (this.dist) this.averageBuffers();
     }
     tf.dispose([value, accT, k, kAll, q0, queueT, logitsOut!, ...Object.values(grads), ...reduced]);
     return { loss, accuracy };
