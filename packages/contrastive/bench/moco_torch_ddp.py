@@ -4,7 +4,7 @@ moco/builder.py): per-process batch, DDP gradient all-reduce (gloo), key images 
 shuffled across processes (_batch_shuffle_ddp / _batch_unshuffle_ddp), keys of all processes
 enqueued. Started once per rank with torchrun's variables (RANK, WORLD_SIZE, MASTER_ADDR,
 MASTER_PORT); runs a fixed number of steps; rank 0 prints one JSON object."""
-import json, os, resource, sys, time
+import datetime, json, os, resource, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist
 sys.path.insert(0, os.path.dirname(__file__))
 from moco_torch import encoder
@@ -18,7 +18,7 @@ def concat_all_gather(t):
 def main():
     cfg = json.loads(sys.argv[1])
     torch.set_num_threads(cfg['threads'])
-    dist.init_process_group('gloo', init_method='env://')
+    dist.init_process_group('gloo', init_method='env://', timeout=datetime.timedelta(seconds=120))  # never hang the bench
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(0)
     B, S, K, dim = cfg['batch'], cfg['size'], cfg['queue'], 128

@@ -152,12 +152,29 @@ async function dataParallelChild(w: Workload, steps: number): Promise<Run | null
   return { imgPerSec: (steps * w.batch) / sec, imgPerCpuSec: (steps * w.batch) / cpuSec, msPerStep: (sec * 1000) / steps, steps, peakRssMiB: rss, backend: `${choice.backend} x${world}`, threads: choice.threads, ...(dist ? { commMsPerStep } : {}) };
 }
 
-/** Start `world` copies of a command with torchrun's variables; rank 0's last JSON line. */
-async function spawnGroup(cmd: string, args: string[], env: NodeJS.ProcessEnv, world: number): Promise<Run> {
+/**
+ * Start `world` copies of a command with torchrun's variables; rank 0's last JSON line. A group
+ * that has not finished after `limitMs` is killed (a rendezvous can hang when the free port is
+ * taken in between), and a failed group is started once more on a fresh port.
+ */
+async function spawnGroup(cmd: string, args: string[], env: NodeJS.ProcessEnv, world: number, limitMs = 300_000, retry = true): Promise<Run> {
+  try {
+    return await spawnGroupOnce(cmd, args, env, world, limitMs);
+  } catch (err) {
+    if (!retry) throw err;
+    process.stderr.write(`bench: ${(err as Error).message.split('\n')[0]}; starting the group once more\n`);
+    return spawnGroup(cmd, args, env, world, limitMs, false);
+  }
+}
+
+async function spawnGroupOnce(cmd: string, args: string[], env: NodeJS.ProcessEnv, world: number, limitMs: number): Promise<Run> {
   const port = await freePort();
+  const kids: ReturnType<typeof spawn>[] = [];
+  const timer = setTimeout(() => kids.forEach((k) => k.kill('SIGKILL')), limitMs);
   const outs = await Promise.all(
     Array.from({ length: world }, (_, rank) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       const p = spawn(cmd, args, { env: { ...env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), GLOO_SOCKET_IFNAME: 'lo' } });
+      kids.push(p);
       let out = '';
       let err = '';
       p.stdout.on('data', (d) => (out += d));
@@ -165,8 +182,9 @@ async function spawnGroup(cmd: string, args: string[], env: NodeJS.ProcessEnv, w
       p.on('exit', (code) => resolve({ code, out, err }));
     })),
   );
+  clearTimeout(timer);
   const bad = outs.findIndex((o) => o.code !== 0);
-  if (bad >= 0) throw new Error(`${path.basename(cmd)} rank ${bad} of ${world} failed (exit ${outs[bad].code}): ${outs[bad].err.trim().split('\n').slice(-4).join(' | ')}`);
+  if (bad >= 0) throw new Error(`${path.basename(cmd)} rank ${bad} of ${world} failed (exit ${outs[bad].code ?? `killed after ${limitMs / 1000} s`}): ${outs[bad].err.trim().split('\n').slice(-4).join(' | ')}`);
   return JSON.parse(outs[0].out.trim().split('\n').pop() as string) as Run;
 }
 
