@@ -1,6 +1,6 @@
-import { DiloInputError, imageFolder, imageList, listImages, pairMasks, type Manifest } from '@dilo/core';
+import { DiloInputError, listImages, pairMasks, type Manifest } from '@dilo/core';
 import { TwoViewLoader, TwoViewSampler, augmentPreset, makeBatch, samplesFromManifest, shardOfBatch, type BackgroundSpec, type SampleRef } from '@dilo/augment';
-import type { ViewBatch, ViewBatchSource } from './views';
+import { trainingManifest, type ViewBatch, type ViewBatchSource } from './views';
 
 /** DiLo's switch: paste probability, background and saliency maps. p = 0 is plain MoCo. */
 export interface DiloOptions {
@@ -22,14 +22,6 @@ export function parseBackground(spec: string): Promise<BackgroundSpec> | Backgro
     });
   }
   throw new RangeError(`--background must be grey, textures:DIR or images, got '${spec}'`);
-}
-
-async function manifestOf(dir: string): Promise<Manifest> {
-  try {
-    return await imageFolder(dir);
-  } catch {
-    return imageList(dir);
-  }
 }
 
 /**
@@ -56,7 +48,7 @@ export class AugmentViewSource implements ViewBatchSource {
   /** `manifest`: the (screened) images of `data`, when the caller has listed them already */
   /** `shard`: render only this process's share of each (global) batch of `batch` */
   static async create(o: { data: string; manifest?: Manifest; method: 'mocov1' | 'mocov2'; size: number; seed: number; batch: number; workers: number; dilo: DiloOptions; shard?: { rank: number; world: number } }): Promise<AugmentViewSource> {
-    const manifest = o.manifest ?? (await manifestOf(o.data));
+    const manifest = o.manifest ?? (await trainingManifest(o.data));
     let samples = samplesFromManifest(manifest);
     if (!(o.dilo.p >= 0 && o.dilo.p <= 1)) throw new RangeError(`--dilo-p must be in [0, 1], got ${o.dilo.p}`);
     if (o.dilo.p > 0) {

@@ -1,13 +1,13 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { DiloInputError, DiloUsageError, imageFolder, imageList, markSkippedInputs, printJsonResult, screenManifest, selectBackend, SkipReport, type BackendName, type Collectives, type Manifest } from '@dilo/core';
+import { DiloInputError, DiloUsageError, markSkippedInputs, printJsonResult, screenManifest, selectBackend, SkipReport, type BackendName, type Collectives, type Manifest } from '@dilo/core';
 import { distEnvFrom, joinProcessGroup, launchLocal } from './launch';
 import { defaultKeyBnGroups } from './moco';
 import { pretrain, resolveConfig, type PretrainConfig, type PretrainConfigInput } from './pretrain';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import { AugmentViewSource } from './augment-source';
-import { SimpleViewSource } from './views';
+import { SimpleViewSource, trainingManifest } from './views';
 import { RESNET_ARCHS } from './resnet';
 
 export interface PretrainArgs {
@@ -50,13 +50,7 @@ export interface PretrainArgs {
  * the exit code is 3). A run never dies at step 40,000 on a truncated JPEG.
  */
 export async function screenTrainingImages(data: string, skipBad: boolean, quiet = false): Promise<{ manifest: Manifest; report: SkipReport }> {
-  let manifest: Manifest;
-  try {
-    manifest = await imageFolder(data);
-  } catch (err) {
-    if (!(err instanceof DiloInputError) || err.file !== data || /not a readable/.test(err.problem)) throw err;
-    manifest = await imageList(data); // no class folders: a plain folder of images
-  }
+  const manifest = await trainingManifest(data);
   const report = quiet ? new SkipReport(() => undefined) : new SkipReport();
   const screened = await screenManifest(manifest, { report });
   if (report.skipped > 0 && !skipBad) {

@@ -1,4 +1,4 @@
-import { decodeImage, imageFolder, listImages, Rng, type RgbImage, DiloInputError } from '@dilo/core';
+import { decodeImage, imageFolder, imageList, Rng, type Manifest, type RgbImage, DiloInputError } from '@dilo/core';
 import { promises as fs } from 'node:fs';
 
 /** One batch of MoCo's two views, each NCHW float32 [n, 3, size, size], normalised. */
@@ -109,6 +109,14 @@ export function makeView(img: RgbImage, size: number, rng: Rng, out: Float32Arra
 
 /** Images of a folder: ImageFolder layout when it has class sub-folders, else every image below it. */
 export async function listTrainingImages(dir: string): Promise<string[]> {
+  return (await trainingManifest(dir)).samples.map((s) => s.image);
+}
+
+/**
+ * The training images of a folder as a manifest: ImageFolder when it has class sub-folders with
+ * images, else every image below it. Any other error (unreadable folder, permissions) is thrown.
+ */
+export async function trainingManifest(dir: string): Promise<Manifest> {
   let st;
   try {
     st = await fs.stat(dir);
@@ -116,14 +124,13 @@ export async function listTrainingImages(dir: string): Promise<string[]> {
     throw new DiloInputError(dir, 'data folder does not exist');
   }
   if (!st.isDirectory()) throw new DiloInputError(dir, 'not a folder');
-  let files: string[];
   try {
-    files = (await imageFolder(dir)).samples.map((s) => s.image);
-  } catch {
-    files = await listImages(dir);
+    return await imageFolder(dir);
+  } catch (err) {
+    // only "no class folders" / "no images in them" mean a plain folder
+    if (!(err instanceof DiloInputError) || err.file !== dir || /not a readable/.test(err.problem)) throw err;
+    return imageList(dir);
   }
-  if (files.length === 0) throw new DiloInputError(dir, 'no images found');
-  return files;
 }
 
 /** The built-in view source: two independent makeView views of every image, shuffled per epoch. */

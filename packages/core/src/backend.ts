@@ -170,20 +170,7 @@ export function fusedBatchNormTrain(): FusedBatchNormTrain | undefined {
 }
 
 /** A c10d process group (Gloo) of the torch engine: what data-parallel training needs of it. */
-export interface Collectives {
-  readonly rank: number;
-  readonly worldSize: number;
-  /** scale * (sum over ranks) of each tensor (new tensors) */
-  allReduce(xs: tf.Tensor[], scale?: number): tf.Tensor[];
-  allReduceBucketed(xs: tf.Tensor[], scale?: number, bucketBytes?: number): tf.Tensor[];
-  /** allReduce overwriting the inputs where no other tensor shares them (gradients); results are the inputs or, where not, new tensors */
-  allReduceInPlace(xs: tf.Tensor[], scale?: number): tf.Tensor[];
-  /** every rank's x concatenated on axis 0, in rank order */
-  allGather(x: tf.Tensor): tf.Tensor;
-  broadcast(xs: tf.Tensor[], root?: number): tf.Tensor[];
-  barrier(): void;
-  destroy(): void;
-}
+export type Collectives = Pick<import('@dilo/engine-torch').ProcessGroup, 'rank' | 'worldSize' | 'allReduce' | 'allReduceBucketed' | 'allReduceInPlace' | 'allGather' | 'broadcast' | 'barrier' | 'destroy'>;
 
 /**
  * Join a c10d process group (PyTorch's TCPStore rendezvous + ProcessGroupGloo) through the torch

@@ -42,8 +42,11 @@ export async function screenManifest<M extends Manifest>(m: M, opts: ScreenOptio
         const mask = await decodeMask(s.mask);
         if (opts.masks === 'degenerate') {
           const f = foregroundFraction(mask.data);
-          if (f === 0) return report.skip(s.mask, 'mask is empty (no foreground pixel >= 128)') && false;
-          if (f === 1) return report.skip(s.mask, 'mask is all foreground (no background pixel)') && false;
+          const degenerate = f === 0 ? 'mask is empty (no foreground pixel >= 128)' : f === 1 ? 'mask is all foreground (no background pixel)' : null;
+          if (degenerate) {
+            report.skip(s.mask, degenerate);
+            return false;
+          }
         }
       }
       return true;

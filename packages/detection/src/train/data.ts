@@ -140,7 +140,10 @@ export async function dropUnreadableImages(data: DetectionData, skips: SkipRepor
   const ok = new Array<boolean>(data.records.length).fill(false);
   let next = 0;
   const check = async (r: DetectionRecord): Promise<boolean> => {
-    if (!existsSync(r.file)) return !skips.skip(r.file, `image file missing (image ${r.id})`) && false;
+    if (!existsSync(r.file)) {
+      skips.skip(r.file, `image file missing (image ${r.id})`);
+      return false;
+    }
     try {
       const s = await decodeImage(r.file);
       if (s.width !== r.width || s.height !== r.height) throw new DiloInputError(r.file, `image is ${s.width}x${s.height}, its annotation says ${r.width}x${r.height}`);
