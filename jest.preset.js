@@ -6,7 +6,7 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
   moduleNameMapper: {
-    '^@dilo/(core|engine-torch|saliency|augment|contrastive|detection|eval|interop)$': path.join(root, 'packages/$1/src/index.ts'),
+    '^@dilo/(core|engine-torch|saliency|saliency-net|augment|contrastive|detection|eval|interop)$': path.join(root, 'packages/$1/src/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],

@@ -6,14 +6,15 @@ import { backendCommand } from './commands/backend';
 import { reproduceCommand } from './commands/reproduce';
 import { pretrainCommand } from '@dilo/contrastive';
 import { evalCommand } from '@dilo/eval';
-import { saliencyCommand } from '@dilo/saliency';
+import { makeSaliencyCommand } from '@dilo/saliency';
+import { saliencyTrainCommand } from '@dilo/saliency-net';
 import { detectCommand } from '@dilo/detection';
 import { augmentCommand } from '@dilo/augment';
 import { convertCommand, exportCommand } from '@dilo/interop';
 
 /** Every sub-command, in --help order. Stage packages contribute theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, evalCommand, detectCommand, saliencyCommand, augmentCommand, pretrainCommand, convertCommand, exportCommand, reproduceCommand];
+export const COMMANDS: CommandModule<any, any>[] = [demoCommand, dataCommand, backendCommand, evalCommand, detectCommand, makeSaliencyCommand([saliencyTrainCommand as CommandModule]), augmentCommand, pretrainCommand, convertCommand, exportCommand, reproduceCommand];
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error, 3 finished but skipped some inputs (each named on stderr). */
 export async function runCli(argv: string[]): Promise<number> {

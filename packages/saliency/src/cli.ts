@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { DiloUsageError, printJsonResult, Progress, SkipReport } from '@dilo/core';
-import { isMethodName, METHOD_NAMES } from './registry';
+import { isMethodName, METHOD_NAMES, type MethodName } from './registry';
+import { resolveMethodSpec } from './methods/net';
 import { parseShard, runSaliencyJob } from './batch/job';
 import { evaluateFolders } from './metrics/eval-folders';
 
@@ -102,13 +103,18 @@ function methodParams(a: ComputeArgs): Record<string, unknown> {
   return p;
 }
 
-export const saliencyCommand: CommandModule<object, ComputeArgs> = {
+/**
+ * `dilo saliency` with its subcommands: `eval` here, and whatever other packages add (the CLI
+ * app adds `train` from @dilo/saliency-net, which depends on this package, not the reverse).
+ */
+export function makeSaliencyCommand(extra: CommandModule[] = []): CommandModule<object, ComputeArgs> {
+  return {
   command: 'saliency',
   describe: 'Compute saliency maps of a folder of images (cached, resumable, shardable); `saliency eval` scores maps',
   builder: (y: Argv) =>
     y
-      .command(saliencyEvalCommand as unknown as CommandModule)
-      .option('method', { type: 'string', default: 'rbd', describe: `estimator: ${METHOD_NAMES.join(', ')}` })
+      .command([saliencyEvalCommand as unknown as CommandModule, ...extra])
+      .option('method', { type: 'string', default: 'rbd', describe: `estimator: ${METHOD_NAMES.join(', ')}, or net:RUN (a network trained by \`dilo saliency train --out RUN\`)` })
       .option('images', { type: 'string', describe: 'input folder (recursive)' })
       .option('out', { type: 'string', describe: 'output folder; maps mirror the input layout as 8-bit PNG' })
       .option('workers', { type: 'number', default: availableParallelism(), describe: 'worker threads (0: compute in the main thread)' })
@@ -124,16 +130,17 @@ export const saliencyCommand: CommandModule<object, ComputeArgs> = {
       .option('batch-size', { type: 'number', describe: 'onnx: images per inference (default 4)' })
       .option('params', { type: 'string', describe: 'method parameters as JSON, e.g. \'{"slic":{"compactness":10}}\'' }) as unknown as Argv<ComputeArgs>,
   handler: async (a) => {
-    if (!isMethodName(a.method)) throw new DiloUsageError(`unknown --method '${a.method}' (known: ${METHOD_NAMES.join(', ')})`);
+    if (!isMethodName(a.method) && !a.method.startsWith('net:')) throw new DiloUsageError(`unknown --method '${a.method}' (known: ${METHOD_NAMES.join(', ')}, net:RUN)`);
     if (!a.images || !a.out) throw new DiloUsageError('saliency needs --images DIR and --out DIR');
+    const spec = resolveMethodSpec(a.method, methodParams(a));
     if (!Number.isInteger(a.workers) || a.workers < 0) throw new DiloUsageError(`--workers must be a non-negative integer, got ${a.workers}`);
     const shard = a.shard ? parseShard(a.shard) : undefined;
     // yargs turns --no-cache into cache=false
     const noCache = a['no-cache'] === true || (a.cache as unknown) === false;
     let progress: Progress | null = null;
     const report = await runSaliencyJob({
-      method: a.method,
-      params: methodParams(a),
+      method: spec.method as MethodName,
+      params: spec.params,
       images: a.images,
       out: a.out,
       workers: a.workers,
@@ -158,3 +165,7 @@ export const saliencyCommand: CommandModule<object, ComputeArgs> = {
     }
   },
 };
+}
+
+export const saliencyCommand = makeSaliencyCommand();
+

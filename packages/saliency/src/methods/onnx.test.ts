@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { RgbImage } from '@dilo/core';
 import { OnnxEstimator, toNchw } from './onnx';
 import { createEstimator } from '../registry';
-import { tinySaliencyModel } from '../testing/onnx-writer';
+import { tinySaliencyModel } from '../onnx/writer';
 
 /** An image whose red channel is a ramp and green/blue are constant. */
 function ramp(w: number, h: number, offset = 0): RgbImage {

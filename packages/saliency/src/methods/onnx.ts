@@ -23,6 +23,11 @@ export interface OnnxParams {
   batchSize?: number;
   /** ONNX Runtime intra-op threads (default 1: parallelism comes from batch workers) */
   threads?: number;
+  /**
+   * 'minmax' (default): each map stretched to [0, 1], BASNet's normPRED, for models whose output
+   * is not a probability; 'none': the output clipped to [0, 1] as it is (a sigmoid output)
+   */
+  normalize?: 'minmax' | 'none';
 }
 
 export const ONNX_DEFAULTS = {
@@ -33,6 +38,7 @@ export const ONNX_DEFAULTS = {
   outputIndex: 0,
   batchSize: 4,
   threads: 1,
+  normalize: 'minmax' as 'minmax' | 'none',
 };
 
 type Ort = typeof import('onnxruntime-node');
@@ -118,7 +124,8 @@ export class OnnxEstimator implements SaliencyEstimator {
         if (v > hi) hi = v;
       }
       const norm = new Float32Array(oh * ow);
-      if (hi > lo) for (let i = 0; i < norm.length; i++) norm[i] = (map[i] - lo) / (hi - lo);
+      if (this.p.normalize === 'none') norm.set(map);
+      else if (hi > lo) for (let i = 0; i < norm.length; i++) norm[i] = (map[i] - lo) / (hi - lo);
       const full = ow === img.width && oh === img.height ? norm : resizeBilinear(norm, ow, oh, 1, img.width, img.height);
       const g = new Uint8Array(img.width * img.height);
       for (let i = 0; i < g.length; i++) g[i] = Math.round(Math.min(1, Math.max(0, full[i])) * 255);

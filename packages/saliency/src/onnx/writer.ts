@@ -1,10 +1,24 @@
 /**
- * A minimal ONNX (protobuf) writer, enough to build small test models without any download:
- * a graph of nodes with float initialisers and NCHW float inputs/outputs.
+ * A minimal ONNX (protobuf) writer: a graph of nodes with float initialisers and float
+ * inputs/outputs. Enough for dilo's own exports (the saliency network) and for test models,
+ * without the onnx Python package or any download.
  */
 
+/** protobuf encoder: a list of byte chunks, so large initialisers are not copied byte by byte */
 class Pb {
-  private readonly parts: number[] = [];
+  private readonly chunks: Uint8Array[] = [];
+  private small: number[] = [];
+  private length = 0;
+  private flush(): void {
+    if (this.small.length) {
+      this.chunks.push(Uint8Array.from(this.small));
+      this.small = [];
+    }
+  }
+  private byte(b: number): void {
+    this.small.push(b);
+    this.length++;
+  }
   varint(v: number | bigint): this {
     let x = BigInt(v);
     if (x < 0n) x += 1n << 64n;
@@ -12,7 +26,7 @@ class Pb {
       let b = Number(x & 0x7fn);
       x >>= 7n;
       if (x > 0n) b |= 0x80;
-      this.parts.push(b);
+      this.byte(b);
     } while (x > 0n);
     return this;
   }
@@ -24,17 +38,31 @@ class Pb {
   }
   bytes(field: number, data: Uint8Array): this {
     this.tag(field, 2).varint(data.length);
-    for (const b of data) this.parts.push(b);
+    this.flush();
+    this.chunks.push(data);
+    this.length += data.length;
     return this;
   }
   str(field: number, s: string): this {
     return this.bytes(field, new TextEncoder().encode(s));
   }
+  float32(field: number, v: number): this {
+    this.tag(field, 5);
+    for (const b of new Uint8Array(new Float32Array([v]).buffer)) this.byte(b);
+    return this;
+  }
   msg(field: number, m: Pb): this {
     return this.bytes(field, m.finish());
   }
   finish(): Uint8Array {
-    return Uint8Array.from(this.parts);
+    this.flush();
+    const out = new Uint8Array(this.length);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
   }
 }
 
@@ -44,12 +72,18 @@ export interface OnnxNode {
   outputs: string[];
   /** integer-list attributes (e.g. Conv kernel_shape) */
   ints?: Record<string, number[]>;
+  /** integer attributes (e.g. Concat axis) */
+  int?: Record<string, number>;
+  /** float attributes (e.g. LeakyRelu alpha) */
+  float?: Record<string, number>;
+  /** string attributes (e.g. Resize mode) */
+  string?: Record<string, string>;
 }
 
 export interface OnnxInitializer {
   name: string;
   dims: number[];
-  values: number[];
+  values: number[] | Float32Array;
 }
 
 export interface OnnxModelSpec {
@@ -59,6 +93,9 @@ export interface OnnxModelSpec {
   inputs: { name: string; dims: (number | string)[] }[];
   outputs: { name: string; dims: (number | string)[] }[];
   opset?: number;
+  /** graph name and producer (default dilo) */
+  name?: string;
+  producer?: string;
 }
 
 const FLOAT = 1;
@@ -78,28 +115,31 @@ export function encodeOnnxModel(spec: OnnxModelSpec): Uint8Array {
     for (const s of n.inputs) node.str(1, s);
     for (const s of n.outputs) node.str(2, s);
     node.str(3, `${n.op}_${i}`).str(4, n.op);
+    // AttributeProto: name 1, f 2, i 3, s 4, ints 8, type 20 (FLOAT 1, INT 2, STRING 3, INTS 7)
     for (const [name, values] of Object.entries(n.ints ?? {})) {
       const attr = new Pb().str(1, name);
       for (const v of values) attr.int(8, v);
-      attr.int(20, 7); // AttributeType INTS
-      node.msg(5, attr);
+      node.msg(5, attr.int(20, 7));
     }
+    for (const [name, v] of Object.entries(n.int ?? {})) node.msg(5, new Pb().str(1, name).int(3, v).int(20, 2));
+    for (const [name, v] of Object.entries(n.float ?? {})) node.msg(5, new Pb().str(1, name).float32(2, v).int(20, 1));
+    for (const [name, v] of Object.entries(n.string ?? {})) node.msg(5, new Pb().str(1, name).str(4, v).int(20, 3));
     graph.msg(1, node);
   });
-  graph.str(2, 'dilo_test_graph');
+  graph.str(2, spec.name ?? 'dilo');
   for (const t of spec.initializers) {
     const tensor = new Pb();
     for (const d of t.dims) tensor.int(1, d);
     tensor.int(2, FLOAT).str(8, t.name);
-    const raw = new Uint8Array(new Float32Array(t.values).buffer);
-    tensor.bytes(9, raw);
+    const f = t.values instanceof Float32Array ? t.values : Float32Array.from(t.values);
+    tensor.bytes(9, new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
     graph.msg(5, tensor);
   }
   for (const v of spec.inputs) graph.msg(11, valueInfo(v.name, v.dims));
   for (const v of spec.outputs) graph.msg(12, valueInfo(v.name, v.dims));
   return new Pb()
     .int(1, 8) // IR version 8
-    .str(2, 'dilo-test')
+    .str(2, spec.producer ?? 'dilo')
     .msg(7, graph)
     .msg(8, new Pb().str(1, '').int(2, spec.opset ?? 13))
     .finish();

@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { DiloInputError, DiloUsageError, JsonlLog, Progress, Rng, tf, writeFileAtomic } from '@dilo/core';
+import { loadParamMap, paramMapTensors, readCheckpoint, saveCheckpoint, Sgd, toTorchLayout, torchShape, type CheckpointTensor } from '@dilo/contrastive';
+import { SALIENCY_NET_FILE, type SaliencyNetRunInfo } from '@dilo/saliency';
+import { UNet, UNET_DEFAULTS, unetStride, type UNetConfig } from './unet';
+import { saliencyLoss } from './loss';
+import { batchArrays, IMAGENET_MEAN, IMAGENET_STD, type PseudoMaskedSet } from './pseudo-set';
+import { unetToOnnx } from './onnx-export';
+
+/** Everything that defines a training run (saved in its checkpoint; --resume must match it). */
+export interface SaliencyNetConfig {
+  unet: UNetConfig;
+  /** square input side, pixels (a multiple of 2^(levels-1)) */
+  size: number;
+  epochs: number;
+  batch: number;
+  /** peak learning rate of SGD (momentum, cosine decay to 0 over all steps, linear warm-up) */
+  lr: number;
+  warmupSteps: number;
+  momentum: number;
+  weightDecay: number;
+  iouWeight: number;
+  seed: number;
+  /** the unsupervised methods whose maps are the targets (recorded, not used here) */
+  pseudo: string[];
+}
+
+export const SALIENCY_NET_DEFAULTS: Omit<SaliencyNetConfig, 'pseudo'> = {
+  unet: UNET_DEFAULTS,
+  size: 96,
+  epochs: 6,
+  batch: 32,
+  lr: 0.05,
+  warmupSteps: 100,
+  momentum: 0.9,
+  weightDecay: 1e-4,
+  iouWeight: 1,
+  seed: 0,
+};
+
+export function validateSaliencyNetConfig(c: SaliencyNetConfig): void {
+  const bad = (m: string): never => {
+    throw new DiloUsageError(m);
+  };
+  const s = unetStride(c.unet);
+  if (!Number.isInteger(c.size) || c.size < s || c.size % s !== 0) bad(`--size must be a positive multiple of ${s} (the U-Net's ${c.unet.levels - 1} poolings), got ${c.size}`);
+  if (!Number.isInteger(c.epochs) || c.epochs < 1) bad(`--epochs must be a positive integer, got ${c.epochs}`);
+  if (!Number.isInteger(c.batch) || c.batch < 2) bad(`--batch must be an integer >= 2 (batch norm), got ${c.batch}`);
+  if (!(c.lr > 0)) bad(`--lr must be positive, got ${c.lr}`);
+  if (!(c.momentum >= 0 && c.momentum < 1)) bad(`--momentum must be in [0, 1), got ${c.momentum}`);
+  if (!(c.weightDecay >= 0)) bad(`--weight-decay must be >= 0, got ${c.weightDecay}`);
+  if (!Number.isInteger(c.warmupSteps) || c.warmupSteps < 0) bad(`--warmup-steps must be a non-negative integer, got ${c.warmupSteps}`);
+}
+
+/** linear warm-up, then cosine to 0 at the last step */
+export function saliencyNetLr(c: SaliencyNetConfig, step: number, totalSteps: number): number {
+  if (step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
+  const t = (step - c.warmupSteps) / Math.max(1, totalSteps - c.warmupSteps);
+  return c.lr * 0.5 * (1 + Math.cos(Math.PI * t));
+}
+
+export interface TrainSaliencyNetOptions {
+  config: SaliencyNetConfig;
+  data: PseudoMaskedSet;
+  /** run folder: checkpoint.dckpt, metrics.jsonl, model.onnx, saliency-net.json */
+  out: string;
+  resume?: boolean;
+  /** stop after this many steps in total (a checkpoint is written; --resume continues) */
+  maxSteps?: number;
+  /** write a checkpoint every this many steps (default 200) and at each epoch's end */
+  checkpointEvery?: number;
+  quiet?: boolean;
+}
+
+export interface TrainSaliencyNetResult {
+  steps: number;
+  totalSteps: number;
+  finished: boolean;
+  /** mean loss over the last epoch run (or the last 50 steps) */
+  loss: number;
+  bce: number;
+  iou: number;
+  imagesPerSecond: number;
+  seconds: number;
+  resumedFrom: number;
+  params: number;
+  onnx?: string;
+}
+
+const CKPT = 'checkpoint.dckpt';
+
+/** SHA-256 of every tensor: the MoCo checkpoint's own hash covers only encoder weights */
+function tensorsHash(ts: readonly CheckpointTensor[]): string {
+  const h = createHash('sha256');
+  for (const t of ts) h.update(t.name).update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  return h.digest('hex');
+}
+
+/** the images of step `step` of `epoch` and their flips: a function of the seed only */
+export function stepBatch(c: SaliencyNetConfig, n: number, epoch: number, stepInEpoch: number): { indices: number[]; flips: boolean[] } {
+  const perm = new Rng(c.seed).stream('epoch', epoch, 'order').permutation(n);
+  const indices = perm.slice(stepInEpoch * c.batch, (stepInEpoch + 1) * c.batch);
+  const flipRng = new Rng(c.seed).stream('epoch', epoch, 'step', stepInEpoch, 'flip');
+  return { indices, flips: indices.map(() => flipRng.bernoulli(0.5)) };
+}
+
+export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<TrainSaliencyNetResult> {
+  const c = opts.config;
+  validateSaliencyNetConfig(c);
+  if (opts.data.size !== c.size) throw new Error(`data were loaded at ${opts.data.size} px, the config says ${c.size}`);
+  if (opts.data.n < c.batch) throw new DiloUsageError(`${opts.data.n} usable images, fewer than one batch of ${c.batch}`);
+  mkdirSync(opts.out, { recursive: true });
+  const ckptFile = path.join(opts.out, CKPT);
+  const net = new UNet(c.unet, new Rng(c.seed));
+  const sgd = new Sgd({ momentum: c.momentum, weightDecay: c.weightDecay });
+  // drop the last partial batch (BN statistics of a few images are noise)
+  const stepsPerEpoch = Math.floor(opts.data.n / c.batch);
+  const totalSteps = stepsPerEpoch * c.epochs;
+  let step = 0;
+  if (existsSync(ckptFile)) {
+    if (!opts.resume) throw new DiloInputError(opts.out, 'already holds a saliency-network run (use --resume to continue it, or another --out)');
+    const { header, tensors } = await readCheckpoint(ckptFile);
+    const st = header.state as { config: SaliencyNetConfig; step: number; n: number; tensorsSha256: string };
+    if (tensorsHash([...tensors.values()]) !== st.tensorsSha256) throw new DiloInputError(ckptFile, 'tensors do not match their SHA-256 (corrupt file)');
+    if (JSON.stringify(st.config) !== JSON.stringify(c)) throw new DiloUsageError(`--resume: ${ckptFile} was trained with ${JSON.stringify(st.config)}; this run asks for ${JSON.stringify(c)}`);
+    if (st.n !== opts.data.n) throw new DiloUsageError(`--resume: the run was trained on ${st.n} images, ${opts.data.n} are usable now`);
+    loadParamMap('net.', net.params, tensors, ckptFile);
+    sgd.loadBuffers(net.params, tensors, 'optimizer.momentum_buffer.', ckptFile);
+    step = st.step;
+  } else if (opts.resume) throw new DiloInputError(ckptFile, '--resume: no checkpoint to resume');
+  const resumedFrom = step;
+  const save = async (): Promise<void> => {
+    const tensors = [...paramMapTensors('net.', net.params), ...momentumTensors(sgd, net)];
+    await saveCheckpoint(ckptFile, { config: c, step, n: opts.data.n, tensorsSha256: tensorsHash(tensors) }, tensors);
+  };
+  const log = new JsonlLog(path.join(opts.out, 'metrics.jsonl'));
+  if (step === 0) log.write('start', { config: c, images: opts.data.n, stepsPerEpoch, totalSteps, params: net.params.count() });
+  else log.write('resume', { step });
+  const stopAt = Math.min(totalSteps, opts.maxSteps ?? totalSteps);
+  const progress = new Progress({ label: 'saliency train', total: totalSteps, silent: opts.quiet });
+  progress.tick(step);
+  const every = opts.checkpointEvery ?? 200;
+  const vars = net.params.trainable();
+  const names = [...net.params.params.keys()];
+  const recent: { loss: number; bce: number; iou: number }[] = [];
+  const t0 = Date.now();
+  let images = 0;
+  try {
+    while (step < stopAt) {
+      const epoch = Math.floor(step / stepsPerEpoch);
+      const inEpoch = step % stepsPerEpoch;
+      const { indices, flips } = stepBatch(c, opts.data.n, epoch, inEpoch);
+      const { x, y } = batchArrays(opts.data, indices, flips);
+      const S = c.size;
+      const lr = saliencyNetLr(c, step, totalSteps);
+      const parts = tf.tidy(() => {
+        const xt = tf.tensor4d(x, [indices.length, S, S, 3]);
+        const yt = tf.tensor4d(y, [indices.length, S, S, 1]);
+        let bce: tf.Scalar | null = null;
+        let iou: tf.Scalar | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const l = saliencyLoss(net.forward(xt, { training: true }), yt, c.iouWeight);
+          bce = tf.keep(l.bce);
+          iou = tf.keep(l.iou);
+          return l.total;
+        }, vars);
+        sgd.step(new Map(names.map((nm, i) => [nm, vars[i]])), new Map(names.map((nm, i) => [nm, grads[vars[i].name]])), lr);
+        return [value, bce!, iou!];
+      });
+      const [loss, bce, iou] = parts.map((t) => {
+        const v = t.dataSync()[0];
+        t.dispose();
+        return v;
+      });
+      if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${step + 1} (lr ${lr}); the last checkpoint (step ${resumedFrom > step ? resumedFrom : Math.floor(step / every) * every}) is intact. Lower --lr.`);
+      step++;
+      images += indices.length;
+      recent.push({ loss, bce, iou });
+      if (recent.length > Math.max(50, stepsPerEpoch)) recent.shift();
+      const ips = images / ((Date.now() - t0) / 1000);
+      log.write('step', { step, epoch, lr, loss, bce, iou, imgPerSec: ips });
+      progress.tick(1, { loss: loss.toFixed(4), 'img/s': ips.toFixed(1) });
+      if (step % every === 0 || step % stepsPerEpoch === 0) await save();
+    }
+    if (step % every !== 0 && step % stepsPerEpoch !== 0) await save();
+  } finally {
+    progress.stop();
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const mean = (k: 'loss' | 'bce' | 'iou'): number => (recent.length ? recent.reduce((s, r) => s + r[k], 0) / recent.length : NaN);
+  const result: TrainSaliencyNetResult = { steps: step, totalSteps, finished: step >= totalSteps, loss: mean('loss'), bce: mean('bce'), iou: mean('iou'), imagesPerSecond: images / Math.max(seconds, 1e-9), seconds, resumedFrom, params: net.params.count() };
+  if (result.finished) {
+    // the export and its descriptor come last: `net:RUN` only sees finished runs
+    const onnxName = 'model.onnx';
+    await writeFileAtomic(path.join(opts.out, onnxName), unetToOnnx(net));
+    const info: SaliencyNetRunInfo = { format: 'dilo-saliency-net', version: 1, onnx: onnxName, inputSize: c.size, mean: IMAGENET_MEAN, std: IMAGENET_STD, config: c, images: opts.data.n, finalLoss: result.loss, checkpoint: CKPT };
+    await writeFileAtomic(path.join(opts.out, SALIENCY_NET_FILE), JSON.stringify(info, null, 2) + '\n');
+    result.onnx = path.join(opts.out, onnxName);
+    log.write('finish', { ...result });
+  }
+  net.dispose();
+  sgd.dispose();
+  return result;
+}
+
+function momentumTensors(sgd: Sgd, net: UNet): CheckpointTensor[] {
+  const out: CheckpointTensor[] = [];
+  for (const [name, e] of net.params.params) {
+    // buffers share their parameter's layout; before the first step they are zero (torch's start)
+    const buf = sgd.buffers.get(name);
+    const t = buf ? toTorchLayout(e.kind, buf) : null;
+    out.push({ name: `optimizer.momentum_buffer.${name}`, kind: e.kind, shape: torchShape(e.kind, e.variable.shape), data: t ? (t.dataSync() as Float32Array) : new Float32Array(e.variable.size) });
+    t?.dispose();
+  }
+  return out;
+}
