@@ -84,9 +84,12 @@ function methodParams(a: ComputeArgs): Record<string, unknown> {
       throw new DiloUsageError(`--params must be a JSON object: ${(err as Error).message}`);
     }
   }
-  if (a.method === 'onnx') {
-    if (!a.model) throw new DiloUsageError('--method onnx needs --model FILE.onnx');
-    p.model = a.model;
+  // net:RUN is the onnx estimator on the run's export: the same flags override the run's settings
+  if (a.method === 'onnx' || a.method.startsWith('net:')) {
+    if (a.method === 'onnx') {
+      if (!a.model) throw new DiloUsageError('--method onnx needs --model FILE.onnx');
+      p.model = a.model;
+    } else if (a.model) throw new DiloUsageError('--method net:RUN takes its model from RUN; drop --model');
     if (a['input-size']) {
       const m = /^(\d+)(?:x(\d+))?$/.exec(a['input-size']);
       if (!m) throw new DiloUsageError(`--input-size must be N or WxH, got '${a['input-size']}'`);
