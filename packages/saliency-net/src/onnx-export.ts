@@ -34,7 +34,7 @@ export function unetToOnnx(net: UNet): Uint8Array {
       fb[o] = beta[o] - mean[o] * s;
     }
     inits.push({ name: `${conv}.weight`, dims: w.dims, values: fw }, { name: `${conv}.bias`, dims: [cout], values: fb });
-    nodes.push({ op: 'Conv', inputs: [input, `${conv}.weight`, `${conv}.bias`], outputs: [`${conv}.out`], ints: { kernel_shape: [w.dims[2], w.dims[3]], pads: [1, 1, 1, 1] } });
+    nodes.push({ op: 'Conv', inputs: [input, `${conv}.weight`, `${conv}.bias`], outputs: [`${conv}.out`], ints: { kernel_shape: [w.dims[2], w.dims[3]], pads: [(w.dims[2] - 1) / 2, (w.dims[3] - 1) / 2, (w.dims[2] - 1) / 2, (w.dims[3] - 1) / 2] } });
     nodes.push({ op: 'Relu', inputs: [`${conv}.out`], outputs: [output] });
   };
   const block = (name: string, input: string): string => {

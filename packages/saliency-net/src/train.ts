@@ -98,9 +98,38 @@ function tensorsHash(ts: readonly CheckpointTensor[]): string {
   return h.digest('hex');
 }
 
+/**
+ * One training step: forward in training mode (BN batch statistics, running statistics updated),
+ * loss, backward, SGD. Returns the loss and its two terms, read back once.
+ */
+export function saliencyNetStep(net: UNet, sgd: Sgd, x: tf.Tensor4D, target: tf.Tensor4D, lr: number, iouWeight: number): { loss: number; bce: number; iou: number } {
+  const params = new Map([...net.params.params].map(([name, e]) => [name, e.variable]));
+  const [total, bce, iou] = tf.tidy(() => {
+    let parts: tf.Scalar[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const l = saliencyLoss(net.forward(x, { training: true }), target, iouWeight);
+      parts = [tf.keep(l.bce), tf.keep(l.iou)];
+      return l.total;
+    }, [...params.values()]);
+    sgd.step(params, new Map([...params].map(([name, v]) => [name, grads[v.name]])), lr);
+    return [value, ...parts];
+  });
+  const read = (t: tf.Tensor): number => {
+    const v = t.dataSync()[0];
+    t.dispose();
+    return v;
+  };
+  return { loss: read(total), bce: read(bce), iou: read(iou) };
+}
+
 /** the images of step `step` of `epoch` and their flips: a function of the seed only */
+let permCache: { key: string; perm: number[] } | null = null;
+
 export function stepBatch(c: SaliencyNetConfig, n: number, epoch: number, stepInEpoch: number): { indices: number[]; flips: boolean[] } {
-  const perm = new Rng(c.seed).stream('epoch', epoch, 'order').permutation(n);
+  // one permutation per epoch, drawn once (not at every step)
+  const key = `${c.seed}/${epoch}/${n}`;
+  if (permCache?.key !== key) permCache = { key, perm: new Rng(c.seed).stream('epoch', epoch, 'order').permutation(n) };
+  const perm = permCache.perm;
   const indices = perm.slice(stepInEpoch * c.batch, (stepInEpoch + 1) * c.batch);
   const flipRng = new Rng(c.seed).stream('epoch', epoch, 'step', stepInEpoch, 'flip');
   return { indices, flips: indices.map(() => flipRng.bernoulli(0.5)) };
@@ -131,7 +160,9 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
     step = st.step;
   } else if (opts.resume) throw new DiloInputError(ckptFile, '--resume: no checkpoint to resume');
   const resumedFrom = step;
+  let lastSaved = step;
   const save = async (): Promise<void> => {
+    lastSaved = step;
     const tensors = [...paramMapTensors('net.', net.params), ...momentumTensors(sgd, net)];
     await saveCheckpoint(ckptFile, { config: c, step, n: opts.data.n, tensorsSha256: tensorsHash(tensors) }, tensors);
   };
@@ -142,8 +173,6 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
   const progress = new Progress({ label: 'saliency train', total: totalSteps, silent: opts.quiet });
   progress.tick(step);
   const every = opts.checkpointEvery ?? 200;
-  const vars = net.params.trainable();
-  const names = [...net.params.params.keys()];
   const recent: { loss: number; bce: number; iou: number }[] = [];
   const t0 = Date.now();
   let images = 0;
@@ -155,26 +184,8 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
       const { x, y } = batchArrays(opts.data, indices, flips);
       const S = c.size;
       const lr = saliencyNetLr(c, step, totalSteps);
-      const parts = tf.tidy(() => {
-        const xt = tf.tensor4d(x, [indices.length, S, S, 3]);
-        const yt = tf.tensor4d(y, [indices.length, S, S, 1]);
-        let bce: tf.Scalar | null = null;
-        let iou: tf.Scalar | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const l = saliencyLoss(net.forward(xt, { training: true }), yt, c.iouWeight);
-          bce = tf.keep(l.bce);
-          iou = tf.keep(l.iou);
-          return l.total;
-        }, vars);
-        sgd.step(new Map(names.map((nm, i) => [nm, vars[i]])), new Map(names.map((nm, i) => [nm, grads[vars[i].name]])), lr);
-        return [value, bce!, iou!];
-      });
-      const [loss, bce, iou] = parts.map((t) => {
-        const v = t.dataSync()[0];
-        t.dispose();
-        return v;
-      });
-      if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${step + 1} (lr ${lr}); the last checkpoint (step ${resumedFrom > step ? resumedFrom : Math.floor(step / every) * every}) is intact. Lower --lr.`);
+      const { loss, bce, iou } = tf.tidy(() => saliencyNetStep(net, sgd, tf.tensor4d(x, [indices.length, S, S, 3]), tf.tensor4d(y, [indices.length, S, S, 1]), lr, c.iouWeight));
+      if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${step + 1} (lr ${lr}); the last checkpoint (step ${lastSaved}) is intact. Lower --lr.`);
       step++;
       images += indices.length;
       recent.push({ loss, bce, iou });

@@ -112,62 +112,62 @@ function methodParams(a: ComputeArgs): Record<string, unknown> {
  */
 export function makeSaliencyCommand(extra: CommandModule[] = []): CommandModule<object, ComputeArgs> {
   return {
-  command: 'saliency',
-  describe: 'Compute saliency maps of a folder of images (cached, resumable, shardable); `saliency eval` scores maps',
-  builder: (y: Argv) =>
-    y
-      .command([saliencyEvalCommand as unknown as CommandModule, ...extra])
-      .option('method', { type: 'string', default: 'rbd', describe: `estimator: ${METHOD_NAMES.join(', ')}, or net:RUN (a network trained by \`dilo saliency train --out RUN\`)` })
-      .option('images', { type: 'string', describe: 'input folder (recursive)' })
-      .option('out', { type: 'string', describe: 'output folder; maps mirror the input layout as 8-bit PNG' })
-      .option('workers', { type: 'number', default: availableParallelism(), describe: 'worker threads (0: compute in the main thread)' })
-      .option('shard', { type: 'string', describe: 'i/n: process only the i-th of n round-robin shards' })
-      .option('cache', { type: 'string', describe: 'artifact cache folder (default OUT/.cache)' })
-      .option('no-cache', { type: 'boolean', describe: 'do not read or write the cache' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' })
-      .option('model', { type: 'string', describe: 'onnx: model file' })
-      .option('input-size', { type: 'string', describe: 'onnx: network input N or WxH (default 320)' })
-      .option('mean', { type: 'string', describe: 'onnx: per-channel mean on [0,1] RGB (default ImageNet)' })
-      .option('std', { type: 'string', describe: 'onnx: per-channel std (default ImageNet)' })
-      .option('output-index', { type: 'number', describe: 'onnx: which output is the map (default 0)' })
-      .option('batch-size', { type: 'number', describe: 'onnx: images per inference (default 4)' })
-      .option('params', { type: 'string', describe: 'method parameters as JSON, e.g. \'{"slic":{"compactness":10}}\'' }) as unknown as Argv<ComputeArgs>,
-  handler: async (a) => {
-    if (!isMethodName(a.method) && !a.method.startsWith('net:')) throw new DiloUsageError(`unknown --method '${a.method}' (known: ${METHOD_NAMES.join(', ')}, net:RUN)`);
-    if (!a.images || !a.out) throw new DiloUsageError('saliency needs --images DIR and --out DIR');
-    const spec = resolveMethodSpec(a.method, methodParams(a));
-    if (!Number.isInteger(a.workers) || a.workers < 0) throw new DiloUsageError(`--workers must be a non-negative integer, got ${a.workers}`);
-    const shard = a.shard ? parseShard(a.shard) : undefined;
-    // yargs turns --no-cache into cache=false
-    const noCache = a['no-cache'] === true || (a.cache as unknown) === false;
-    let progress: Progress | null = null;
-    const report = await runSaliencyJob({
-      method: spec.method as MethodName,
-      params: spec.params,
-      images: a.images,
-      out: a.out,
-      workers: a.workers,
-      shard,
-      cacheDir: noCache ? null : a.cache,
-      onProgress: (done, total) => {
-        progress ??= new Progress({ label: `saliency ${a.method}`, total });
-        progress.tick(done - progress.value);
-      },
-    }).finally(() => (progress as Progress | null)?.stop());
-    // each unreadable input once, one line; the exit code (3) says the run left inputs out
-    const skips = new SkipReport();
-    for (const f of report.failures) skips.skip(f.file, f.problem);
-    skips.processed = report.computed + report.cached;
-    const { skipped, skippedFiles } = skips.counts();
-    const result = { ...report, processed: skips.processed, skipped, skippedFiles, seconds: +report.seconds.toFixed(2), imagesPerSecond: +report.imagesPerSecond.toFixed(2) };
-    if (a.json) printJsonResult(result);
-    else {
-      process.stdout.write(
-        `${report.method}: ${report.images} images (shard ${report.shard} of ${report.total}) -> ${report.out}: ${report.computed} computed, ${report.cached} from cache, ${skips.summary()}, ${result.seconds}s (${result.imagesPerSecond} img/s)\n`,
-      );
-    }
-  },
-};
+    command: 'saliency',
+    describe: 'Compute saliency maps of a folder of images (cached, resumable, shardable); `saliency eval` scores maps',
+    builder: (y: Argv) =>
+      y
+        .command([saliencyEvalCommand as unknown as CommandModule, ...extra])
+        .option('method', { type: 'string', default: 'rbd', describe: `estimator: ${METHOD_NAMES.join(', ')}, or net:RUN (a network trained by \`dilo saliency train --out RUN\`)` })
+        .option('images', { type: 'string', describe: 'input folder (recursive)' })
+        .option('out', { type: 'string', describe: 'output folder; maps mirror the input layout as 8-bit PNG' })
+        .option('workers', { type: 'number', default: availableParallelism(), describe: 'worker threads (0: compute in the main thread)' })
+        .option('shard', { type: 'string', describe: 'i/n: process only the i-th of n round-robin shards' })
+        .option('cache', { type: 'string', describe: 'artifact cache folder (default OUT/.cache)' })
+        .option('no-cache', { type: 'boolean', describe: 'do not read or write the cache' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' })
+        .option('model', { type: 'string', describe: 'onnx: model file' })
+        .option('input-size', { type: 'string', describe: 'onnx: network input N or WxH (default 320)' })
+        .option('mean', { type: 'string', describe: 'onnx: per-channel mean on [0,1] RGB (default ImageNet)' })
+        .option('std', { type: 'string', describe: 'onnx: per-channel std (default ImageNet)' })
+        .option('output-index', { type: 'number', describe: 'onnx: which output is the map (default 0)' })
+        .option('batch-size', { type: 'number', describe: 'onnx: images per inference (default 4)' })
+        .option('params', { type: 'string', describe: 'method parameters as JSON, e.g. \'{"slic":{"compactness":10}}\'' }) as unknown as Argv<ComputeArgs>,
+    handler: async (a) => {
+      if (!isMethodName(a.method) && !a.method.startsWith('net:')) throw new DiloUsageError(`unknown --method '${a.method}' (known: ${METHOD_NAMES.join(', ')}, net:RUN)`);
+      if (!a.images || !a.out) throw new DiloUsageError('saliency needs --images DIR and --out DIR');
+      const spec = resolveMethodSpec(a.method, methodParams(a));
+      if (!Number.isInteger(a.workers) || a.workers < 0) throw new DiloUsageError(`--workers must be a non-negative integer, got ${a.workers}`);
+      const shard = a.shard ? parseShard(a.shard) : undefined;
+      // yargs turns --no-cache into cache=false
+      const noCache = a['no-cache'] === true || (a.cache as unknown) === false;
+      let progress: Progress | null = null;
+      const report = await runSaliencyJob({
+        method: spec.method as MethodName,
+        params: spec.params,
+        images: a.images,
+        out: a.out,
+        workers: a.workers,
+        shard,
+        cacheDir: noCache ? null : a.cache,
+        onProgress: (done, total) => {
+          progress ??= new Progress({ label: `saliency ${a.method}`, total });
+          progress.tick(done - progress.value);
+        },
+      }).finally(() => (progress as Progress | null)?.stop());
+      // each unreadable input once, one line; the exit code (3) says the run left inputs out
+      const skips = new SkipReport();
+      for (const f of report.failures) skips.skip(f.file, f.problem);
+      skips.processed = report.computed + report.cached;
+      const { skipped, skippedFiles } = skips.counts();
+      const result = { ...report, processed: skips.processed, skipped, skippedFiles, seconds: +report.seconds.toFixed(2), imagesPerSecond: +report.imagesPerSecond.toFixed(2) };
+      if (a.json) printJsonResult(result);
+      else {
+        process.stdout.write(
+          `${report.method}: ${report.images} images (shard ${report.shard} of ${report.total}) -> ${report.out}: ${report.computed} computed, ${report.cached} from cache, ${skips.summary()}, ${result.seconds}s (${result.imagesPerSecond} img/s)\n`,
+        );
+      }
+    },
+  };
 }
 
 export const saliencyCommand = makeSaliencyCommand();

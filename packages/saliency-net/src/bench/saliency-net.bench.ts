@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { defaultThreads, Rng, selectBackend, tf, type BackendName } from '@dilo/core';
 import { Sgd } from '@dilo/contrastive';
 import { UNet } from '../unet';
-import { saliencyLoss } from '../loss';
+import { saliencyNetStep } from '../train';
 import { unetToOnnx } from '../onnx-export';
 
 const W = { base: 16, levels: 4, size: 96, batch: 32 };
@@ -54,17 +54,8 @@ async function child(peer: Peer, threads: number, seconds: number, backend: stri
   let res: { steps: number; wall: number };
   if (peer === 'dilo-train') {
     const sgd = new Sgd({ momentum: 0.9, weightDecay: 1e-4 });
-    const vars = net.params.trainable();
-    const names = [...net.params.params.keys()];
-    res = await timed(seconds, () => {
-      const loss = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => saliencyLoss(net.forward(x, { training: true }), t).total, vars);
-        sgd.step(new Map(names.map((nm, i) => [nm, vars[i]])), new Map(names.map((nm, i) => [nm, grads[vars[i].name]])), 0.01);
-        return value;
-      });
-      loss.dataSync();
-      loss.dispose();
-    });
+    // the step `dilo saliency train` runs
+    res = await timed(seconds, () => void saliencyNetStep(net, sgd, x, t, 0.01, 1));
   } else if (peer === 'dilo-infer') {
     res = await timed(seconds, () => {
       const y = tf.tidy(() => tf.sigmoid(net.forward(x, { training: false })));
