@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { DiloInputError, DiloUsageError, JsonlLog, Progress, Rng, tf, writeFileAtomic } from '@dilo/core';
-import { loadParamMap, paramMapTensors, readCheckpoint, saveCheckpoint, Sgd, toTorchLayout, torchShape, type CheckpointTensor } from '@dilo/contrastive';
+import { loadParamMap, paramMapTensors, readCheckpoint, registerWasmTrainingKernels, saveCheckpoint, Sgd, toTorchLayout, torchShape, type CheckpointTensor } from '@dilo/contrastive';
 import { SALIENCY_NET_FILE, type SaliencyNetRunInfo } from '@dilo/saliency';
 import { UNet, UNET_DEFAULTS, unetStride, type UNetConfig } from './unet';
 import { saliencyLoss } from './loss';
@@ -140,6 +140,8 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
   validateSaliencyNetConfig(c);
   if (opts.data.size !== c.size) throw new Error(`data were loaded at ${opts.data.size} px, the config says ${c.size}`);
   if (opts.data.n < c.batch) throw new DiloUsageError(`${opts.data.n} usable images, fewer than one batch of ${c.batch}`);
+  // tfjs-backend-wasm has no Conv2DBackpropFilter: the trainer brings its own, as pretrain does
+  if (tf.getBackend() === 'wasm') registerWasmTrainingKernels();
   mkdirSync(opts.out, { recursive: true });
   const ckptFile = path.join(opts.out, CKPT);
   const net = new UNet(c.unet, new Rng(c.seed));
