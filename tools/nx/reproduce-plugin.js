@@ -13,9 +13,12 @@ const path = require('node:path');
 
 const CLI = 'node apps/cli/dist/main.js';
 
+// a leading $VAR names the dataset's root: $DILO_SHARED_DATA (default ../shared/data) or any other
+// variable, e.g. $DILO_IMAGENET for the paper-scale grid. An unset one becomes a path that says
+// so, which the grid's first task names in its error (the project graph itself must still load).
 function expand(p) {
-  const shared = process.env.DILO_SHARED_DATA || '../shared/data';
-  return p.replace(/^\$DILO_SHARED_DATA/, shared);
+  return p.replace(/^\$([A-Z_][A-Z0-9_]*)/, (_, name) =>
+    process.env[name] || (name === 'DILO_SHARED_DATA' ? '../shared/data' : `/nonexistent/${name}_is_unset`));
 }
 
 /** configuration name: p=0 is plain MoCo (no maps, no background) */
