@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './cli';
@@ -45,5 +45,40 @@ describe('dilo CLI', () => {
     const d = await run(['demo', '--background', 'plaid']);
     expect(d.code).toBe(2);
     expect(d.err).toMatch(/--background must be grey, images or textures:DIR, got 'plaid'/);
+  });
+
+  it('reproduce table: mean ± std per configuration and DiLo minus MoCo on the same seeds, by hand', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dilo-table-'));
+    const summary = (linear: number, bgGap: number) => ({ linearTop1: linear, linearTop5: 1, knnTop1: linear - 0.1, knnMajorityTop1: 0,
+      backgrounds: { 'mixed-rand': 0.5, 'mixed-same': 0.5 + bgGap, 'only-fg': 0.4, 'only-bg': 0.2 }, bgGap, camEnergyInside: 0.3, camPointing: 0.5 });
+    const runs: [string, number, number][] = [['moco-s0', 0.4, 0.2], ['moco-s1', 0.4, 0.3], ['moco-s2', 0.6, 0.25],
+      ['dilo-rbd-grey-p0.5-s0', 0.5, 0.1], ['dilo-rbd-grey-p0.5-s1', 0.6, 0.2], ['dilo-rbd-grey-p0.5-s2', 0.7, 0.15]];
+    for (const [name, linear, gap] of runs) {
+      mkdirSync(path.join(dir, name, 'eval'), { recursive: true });
+      writeFileSync(path.join(dir, name, 'eval', 'summary.json'), JSON.stringify(summary(linear, gap)));
+    }
+    mkdirSync(path.join(dir, 'moco-s3', 'pretrain'), { recursive: true }); // not evaluated yet
+    const r = await run(['reproduce', 'table', '--grid', 'imagenette-32', '--dir', dir, '--json']);
+    expect(r.code).toBe(0);
+    const t = JSON.parse(r.out.trim().split('\n').pop() as string);
+    expect(t.missing).toEqual(['moco-s3']);
+    const moco = t.rows.find((x: { config: string }) => x.config === 'moco');
+    expect(moco.linearTop1.mean).toBeCloseTo(0.4667, 4);
+    expect(moco.linearTop1.std).toBeCloseTo(Math.sqrt(0.04 / 3), 10);
+    expect(moco.bgGap.perSeed).toEqual({ s0: 0.2, s1: 0.3, s2: 0.25 });
+    const [d] = t.paired;
+    expect(d.config).toBe('dilo-rbd-grey-p0.5');
+    // linear: diffs 0.1, 0.2, 0.1 -> mean 0.1333, t = 4, df 2
+    expect(d.linearTop1.mean).toBeCloseTo(0.4 / 3, 10);
+    expect(d.linearTop1.p).toBeCloseTo(1 - 4 / Math.sqrt(18), 8);
+    expect(d.linearTop1.higher).toBe(3);
+    // BG-gap: -0.1 in every seed -> no spread, no t
+    expect(d.bgGap.mean).toBeCloseTo(-0.1, 10);
+    expect(d.bgGap.t).toBeNull();
+    expect(d.bgGap.higher).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(dir, 'table.json'), 'utf8')).paired).toHaveLength(1);
+    const text = await run(['reproduce', 'table', '--grid', 'imagenette-32', '--dir', dir]);
+    expect(text.out).toMatch(/paired difference vs moco/);
+    expect(text.out).toMatch(/linearTop1 \+13\.3 ± 5\.8 \(3\/3, p 0\.06\)/);
   });
 });

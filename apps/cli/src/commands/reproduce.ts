@@ -3,9 +3,10 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { printJsonResult, findWorkspaceRoot, writeFileAtomic, DiloUsageError } from '@dilo/core';
 import { evaluateRun, type EvalRunSummary } from '../pipeline/demo';
+import { meanStd, pairedDifference } from '../pipeline/seed-stats';
 
 interface EvalArgs { run: string; data: string; seed: number; 'test-split'?: string; masks?: string; localization?: boolean; json: boolean }
-interface TableArgs { grid: string; config?: string; json: boolean }
+interface TableArgs { grid: string; config?: string; dir?: string; json: boolean }
 
 const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
@@ -31,62 +32,74 @@ const evalCommand: CommandModule<object, EvalArgs> = {
   },
 };
 
-function meanStd(xs: number[]): { mean: number; std: number; n: number } {
-  const n = xs.length;
-  const mean = xs.reduce((s, x) => s + x, 0) / n;
-  // sample standard deviation (n - 1), 0 for a single seed
-  const std = n > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, n };
-}
-
 const METRICS: [string, (e: EvalRunSummary) => number | null][] = [
   ['linearTop1', (e) => e.linearTop1],
   ['knnTop1', (e) => e.knnTop1],
   ['mixedRand', (e) => e.backgrounds?.['mixed-rand'] ?? null],
   ['mixedSame', (e) => e.backgrounds?.['mixed-same'] ?? null],
   ['onlyFg', (e) => e.backgrounds?.['only-fg'] ?? null],
+  ['onlyBg', (e) => e.backgrounds?.['only-bg'] ?? null],
   ['bgGap', (e) => e.bgGap],
   ['camEnergyInside', (e) => e.camEnergyInside],
 ];
 
 const tableCommand: CommandModule<object, TableArgs> = {
   command: 'table',
-  describe: 'Results table of a reproduction grid: mean ± std over seeds for every configuration',
+  describe: 'Results table of a reproduction grid: mean ± std over seeds for every configuration, and each DiLo configuration minus MoCo on the same seeds',
   builder: (y: Argv) =>
     y
       .option('grid', { type: 'string', demandOption: true, describe: 'grid name in apps/cli/reproduce.json' })
       .option('config', { type: 'string', describe: 'grid file (default apps/cli/reproduce.json)' })
+      .option('dir', { type: 'string', describe: "the grid's runs (default runs/reproduce/<grid> in the workspace)" })
       .option('json', { type: 'boolean', default: false }) as unknown as Argv<TableArgs>,
   handler: async (a) => {
     const root = findWorkspaceRoot();
     const file = a.config ?? path.join(root, 'apps', 'cli', 'reproduce.json');
     const spec = JSON.parse(readFileSync(file, 'utf8')) as { grids: Record<string, unknown> };
     if (!spec.grids[a.grid]) throw new DiloUsageError(`no grid '${a.grid}' in ${file} (have: ${Object.keys(spec.grids).join(', ')})`);
-    const dir = path.join(root, 'runs', 'reproduce', a.grid);
-    const groups = new Map<string, EvalRunSummary[]>();
+    const dir = a.dir ?? path.join(root, 'runs', 'reproduce', a.grid);
+    // config -> seed -> evaluation
+    const groups = new Map<string, Map<string, EvalRunSummary>>();
     const missing: string[] = [];
     for (const name of existsSync(dir) ? readdirSync(dir).sort() : []) {
       // maps/, testmaps/ and table.json are the grid's own, not runs
       if (name === 'maps' || name === 'testmaps' || !statSync(path.join(dir, name)).isDirectory()) continue;
       const f = path.join(dir, name, 'eval', 'summary.json');
       if (!existsSync(f)) { missing.push(name); continue; }
+      const seed = /-(s\d+)$/.exec(name)?.[1] ?? 's?';
       const key = name.replace(/-s\d+$/, '');
-      groups.set(key, [...(groups.get(key) ?? []), JSON.parse(readFileSync(f, 'utf8')) as EvalRunSummary]);
+      if (!groups.has(key)) groups.set(key, new Map());
+      groups.get(key)!.set(seed, JSON.parse(readFileSync(f, 'utf8')) as EvalRunSummary);
     }
+    const perSeed = (runs: Map<string, EvalRunSummary>, get: (e: EvalRunSummary) => number | null) =>
+      Object.fromEntries([...runs].map(([seed, e]) => [seed, get(e)]).filter((kv): kv is [string, number] => kv[1] !== null));
     const rows = [...groups.entries()].map(([config, runs]) => ({
       config,
-      seeds: runs.length,
+      seeds: runs.size,
       ...Object.fromEntries(METRICS.map(([m, get]) => {
-        const xs = runs.map(get).filter((x): x is number => x !== null);
-        return [m, xs.length ? meanStd(xs) : null];
+        const xs = perSeed(runs, get);
+        return [m, Object.keys(xs).length ? { ...meanStd(Object.values(xs)), perSeed: xs } : null];
       })),
     }));
-    const result = { grid: a.grid, rows, missing };
+    // every DiLo configuration against plain MoCo on the same seeds (treatment minus baseline)
+    const baseline = groups.get('moco');
+    const paired = baseline ? [...groups.entries()].filter(([c]) => c !== 'moco').map(([config, runs]) => ({
+      config,
+      against: 'moco',
+      ...Object.fromEntries(METRICS.map(([m, get]) => [m, pairedDifference(perSeed(runs, get), perSeed(baseline, get))])),
+    })) : [];
+    const result = { grid: a.grid, rows, paired, missing };
     await writeFileAtomic(path.join(dir, 'table.json'), JSON.stringify(result, null, 2));
     if (a.json) { printJsonResult(result); return; }
-    const fmt = (v: { mean: number; std: number } | null) => (v ? `${(100 * v.mean).toFixed(1)} ± ${(100 * v.std).toFixed(1)}` : '–');
+    const cell = (r: object, m: string) => (r as Record<string, unknown>)[m];
+    const fmt = (v: unknown) => { const x = v as { mean: number; std: number } | null; return x ? `${(100 * x.mean).toFixed(1)} ± ${(100 * x.std).toFixed(1)}` : '–'; };
     process.stdout.write(`${'config'.padEnd(32)}${METRICS.map(([m]) => m.padStart(16)).join('')}\n`);
-    for (const r of rows) process.stdout.write(`${`${r.config} (${r.seeds})`.padEnd(32)}${METRICS.map(([m]) => fmt((r as unknown as Record<string, { mean: number; std: number } | null>)[m]).padStart(16)).join('')}\n`);
+    for (const r of rows) process.stdout.write(`${`${r.config} (${r.seeds})`.padEnd(32)}${METRICS.map(([m]) => fmt(cell(r, m)).padStart(16)).join('')}\n`);
+    if (paired.length) {
+      process.stdout.write('\npaired difference vs moco, same seeds: mean ± std of the differences (seeds higher / seeds, two-sided paired-t p)\n');
+      const fmtD = (v: unknown) => { const d = v as ReturnType<typeof pairedDifference>; return d ? `${(100 * d.mean) >= 0 ? '+' : ''}${(100 * d.mean).toFixed(1)} ± ${(100 * d.std).toFixed(1)} (${d.higher}/${d.n}${d.p === null ? '' : `, p ${d.p.toFixed(2)}`})` : '–'; };
+      for (const r of paired) process.stdout.write(`${r.config.padEnd(32)}${METRICS.map(([m]) => `${m} ${fmtD(cell(r, m))}`).join('; ')}\n`);
+    }
     if (missing.length) process.stdout.write(`runs without evaluation: ${missing.join(', ')}\n`);
   },
 };
