@@ -58,10 +58,14 @@ describe('dilo CLI', () => {
       writeFileSync(path.join(dir, name, 'eval', 'summary.json'), JSON.stringify(summary(linear, gap)));
     }
     mkdirSync(path.join(dir, 'moco-s3', 'pretrain'), { recursive: true }); // not evaluated yet
+    mkdirSync(path.join(dir, 'scratch', 'eval'), { recursive: true }); // not a grid run: reported, not grouped
+    writeFileSync(path.join(dir, 'scratch', 'eval', 'summary.json'), JSON.stringify(summary(0.9, 0)));
     const r = await run(['reproduce', 'table', '--grid', 'imagenette-32', '--dir', dir, '--json']);
     expect(r.code).toBe(0);
     const t = JSON.parse(r.out.trim().split('\n').pop() as string);
     expect(t.missing).toEqual(['moco-s3']);
+    expect(t.unnamed).toEqual(['scratch']);
+    expect(t.rows.map((x: { config: string }) => x.config).sort()).toEqual(['dilo-rbd-grey-p0.5', 'moco']);
     const moco = t.rows.find((x: { config: string }) => x.config === 'moco');
     expect(moco.linearTop1.mean).toBeCloseTo(0.4667, 4);
     expect(moco.linearTop1.std).toBeCloseTo(Math.sqrt(0.04 / 3), 10);

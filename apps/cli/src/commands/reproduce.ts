@@ -61,13 +61,16 @@ const tableCommand: CommandModule<object, TableArgs> = {
     // config -> seed -> evaluation
     const groups = new Map<string, Map<string, EvalRunSummary>>();
     const missing: string[] = [];
+    const unnamed: string[] = [];
     for (const name of existsSync(dir) ? readdirSync(dir).sort() : []) {
       // maps/, testmaps/ and table.json are the grid's own, not runs
       if (name === 'maps' || name === 'testmaps' || !statSync(path.join(dir, name)).isDirectory()) continue;
       const f = path.join(dir, name, 'eval', 'summary.json');
       if (!existsSync(f)) { missing.push(name); continue; }
-      const seed = /-(s\d+)$/.exec(name)?.[1] ?? 's?';
-      const key = name.replace(/-s\d+$/, '');
+      const m = /^(.+)-(s\d+)$/.exec(name);
+      // every grid run is <config>-s<seed>; anything else is reported, not grouped under a guessed seed
+      if (!m) { unnamed.push(name); continue; }
+      const [, key, seed] = m;
       if (!groups.has(key)) groups.set(key, new Map());
       groups.get(key)!.set(seed, JSON.parse(readFileSync(f, 'utf8')) as EvalRunSummary);
     }
@@ -88,7 +91,7 @@ const tableCommand: CommandModule<object, TableArgs> = {
       against: 'moco',
       ...Object.fromEntries(METRICS.map(([m, get]) => [m, pairedDifference(perSeed(runs, get), perSeed(baseline, get))])),
     })) : [];
-    const result = { grid: a.grid, rows, paired, missing };
+    const result = { grid: a.grid, rows, paired, missing, unnamed };
     await writeFileAtomic(path.join(dir, 'table.json'), JSON.stringify(result, null, 2));
     if (a.json) { printJsonResult(result); return; }
     const cell = (r: object, m: string) => (r as Record<string, unknown>)[m];
@@ -101,6 +104,7 @@ const tableCommand: CommandModule<object, TableArgs> = {
       for (const r of paired) process.stdout.write(`${r.config.padEnd(32)}${METRICS.map(([m]) => `${m} ${fmtD(cell(r, m))}`).join('; ')}\n`);
     }
     if (missing.length) process.stdout.write(`runs without evaluation: ${missing.join(', ')}\n`);
+    if (unnamed.length) process.stdout.write(`folders that are not <config>-s<seed> runs (ignored): ${unnamed.join(', ')}\n`);
   },
 };
 
