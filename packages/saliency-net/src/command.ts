@@ -20,6 +20,8 @@ interface TrainArgs {
   momentum: number;
   'weight-decay': number;
   'iou-weight': number;
+  'confidence-weight': boolean;
+  keep: number;
   seed: number;
   resume: boolean;
   'max-steps'?: number;
@@ -65,6 +67,8 @@ export const saliencyTrainCommand: CommandModule<object, TrainArgs> = {
       .option('momentum', { type: 'number', default: SALIENCY_NET_DEFAULTS.momentum })
       .option('weight-decay', { type: 'number', default: SALIENCY_NET_DEFAULTS.weightDecay })
       .option('iou-weight', { type: 'number', default: SALIENCY_NET_DEFAULTS.iouWeight, describe: 'weight of the IoU term next to BCE (BASNet hybrid loss without SSIM)' })
+      .option('confidence-weight', { type: 'boolean', default: SALIENCY_NET_DEFAULTS.confidenceWeighted, describe: "weight each pixel's BCE by the pseudo-mask's confidence |2t - 1| (unsure pixels count less)" })
+      .option('keep', { type: 'number', default: SALIENCY_NET_DEFAULTS.keepFraction, describe: 'train on this fraction of the images: those whose pseudo-masks are the most confident (mean |2t - 1|)' })
       .option('seed', { type: 'number', default: SALIENCY_NET_DEFAULTS.seed })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out (same settings)' })
       .option('max-steps', { type: 'number', describe: 'stop after this many steps in total (checkpointed; --resume continues)' })
@@ -85,6 +89,8 @@ export const saliencyTrainCommand: CommandModule<object, TrainArgs> = {
       momentum: a.momentum,
       weightDecay: a['weight-decay'],
       iouWeight: a['iou-weight'],
+      confidenceWeighted: a['confidence-weight'],
+      keepFraction: a.keep,
       seed: a.seed,
       pseudo: sources.map((s) => s.label),
     };
@@ -132,7 +138,7 @@ export const saliencyTrainCommand: CommandModule<object, TrainArgs> = {
     const result = { out: a.out, ...r, loss: +r.loss.toFixed(5), bce: +r.bce.toFixed(5), iou: +r.iou.toFixed(5), imagesPerSecond: +r.imagesPerSecond.toFixed(2), seconds: +r.seconds.toFixed(1), method: r.finished ? `net:${a.out}` : null, ...skips.counts() };
     if (a.json) printJsonResult(result);
     else {
-      process.stdout.write(`saliency net: ${r.steps}/${r.totalSteps} steps on ${data.n} images (${skips.summary()}), loss ${result.loss} (bce ${result.bce}, iou ${result.iou}), ${result.imagesPerSecond} img/s\n`);
+      process.stdout.write(`saliency net: ${r.steps}/${r.totalSteps} steps on ${r.images} of ${data.n} images (${skips.summary()}), loss ${result.loss} (bce ${result.bce}, iou ${result.iou}), ${result.imagesPerSecond} img/s\n`);
       process.stdout.write(r.finished ? `exported ${r.onnx}; use it with: dilo saliency --method net:${a.out} --images DIR --out DIR\n` : `stopped at step ${r.steps}; continue with --resume\n`);
     }
   },

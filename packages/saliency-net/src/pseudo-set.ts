@@ -82,6 +82,45 @@ export async function loadPseudoMaskedSet(opts: LoadPseudoSetOptions): Promise<P
   return { images: ci, masks: cm, n: keep.length, size: S, ids: keep.map((i) => usable[i].id) };
 }
 
+/**
+ * How sure the pseudo-mask of each image is: the mean over its pixels of |2t - 1| (t in 0-1),
+ * 1 for a binary mask, 0 for a flat 0.5. Averaging several methods' maps pulls the pixels where
+ * they disagree towards 0.5, so this also measures their agreement.
+ */
+export function pseudoMaskConfidence(set: PseudoMaskedSet): Float32Array {
+  const px = set.size * set.size;
+  const out = new Float32Array(set.n);
+  for (let i = 0; i < set.n; i++) {
+    let s = 0;
+    for (let p = i * px; p < (i + 1) * px; p++) s += Math.abs(2 * set.masks[p] - 255);
+    out[i] = s / (255 * px);
+  }
+  return out;
+}
+
+/**
+ * The images whose pseudo-masks are the most confident (`pseudoMaskConfidence`), a fraction of
+ * the set (at least one image), in their original order: training on fewer, cleaner targets
+ * (the "select reliable pseudo-labels" step of label-free saliency learning).
+ */
+export function keepMostConfident(set: PseudoMaskedSet, fraction: number): PseudoMaskedSet {
+  if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`fraction must be in (0, 1], got ${fraction}`);
+  if (fraction === 1) return set;
+  const conf = pseudoMaskConfidence(set);
+  const k = Math.max(1, Math.round(set.n * fraction));
+  // ties broken by index, so the selection is a function of the data only
+  const order = [...conf.keys()].sort((a, b) => conf[b] - conf[a] || a - b);
+  const keep = order.slice(0, k).sort((a, b) => a - b);
+  const S = set.size;
+  const images = new Uint8Array(k * S * S * 3);
+  const masks = new Uint8Array(k * S * S);
+  keep.forEach((src, dst) => {
+    images.set(set.images.subarray(src * S * S * 3, (src + 1) * S * S * 3), dst * S * S * 3);
+    masks.set(set.masks.subarray(src * S * S, (src + 1) * S * S), dst * S * S);
+  });
+  return { images, masks, n: k, size: S, ids: keep.map((i) => set.ids[i]) };
+}
+
 /** ImageNet mean and std on [0, 1] RGB: what the ONNX estimator applies by default */
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];

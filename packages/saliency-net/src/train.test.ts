@@ -123,3 +123,19 @@ test('pseudo-masks are averaged over methods; an image without a map and an unre
   expect(named).toMatch(/broken\.png/);
   expect(report.counts().skipped).toBe(2);
 });
+
+test('--keep trains on the most confident fraction of the images; --confidence-weight is part of the run config', async () => {
+  const data = squares(32, 16, 2);
+  // blur the masks of the first half to 0.5-ish: those are the ones left out at --keep 0.5
+  for (let i = 0; i < 16 * 256; i++) data.masks[i] = 100 + (data.masks[i] >> 4);
+  const out = tmp();
+  const cfg = { ...tiny, keepFraction: 0.5, confidenceWeighted: true };
+  const r = await trainSaliencyNet({ config: cfg, data, out, quiet: true });
+  expect(r.images).toBe(16);
+  expect(r.steps).toBe((16 / tiny.batch) * tiny.epochs);
+  const start = JSON.parse(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').split('\n')[0]) as { images: number; usable: number };
+  expect(start.images).toBe(16);
+  expect(start.usable).toBe(32);
+  expect(readSaliencyNetRun(out).config).toMatchObject({ keepFraction: 0.5, confidenceWeighted: true });
+  await expect(trainSaliencyNet({ config: { ...tiny, keepFraction: 0 }, data, out: tmp(), quiet: true })).rejects.toThrow(/--keep/);
+});

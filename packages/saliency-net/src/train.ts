@@ -6,7 +6,7 @@ import { loadParamMap, paramMapTensors, readCheckpoint, registerWasmTrainingKern
 import { SALIENCY_NET_FILE, type SaliencyNetRunInfo } from '@dilo/saliency';
 import { UNet, UNET_DEFAULTS, unetStride, type UNetConfig } from './unet';
 import { saliencyLoss } from './loss';
-import { batchArrays, IMAGENET_MEAN, IMAGENET_STD, type PseudoMaskedSet } from './pseudo-set';
+import { batchArrays, IMAGENET_MEAN, IMAGENET_STD, keepMostConfident, type PseudoMaskedSet } from './pseudo-set';
 import { unetToOnnx } from './onnx-export';
 
 /** Everything that defines a training run (saved in its checkpoint; --resume must match it). */
@@ -22,6 +22,10 @@ export interface SaliencyNetConfig {
   momentum: number;
   weightDecay: number;
   iouWeight: number;
+  /** BCE per pixel weighted by the pseudo-mask's confidence |2t - 1| (see saliencyLoss) */
+  confidenceWeighted: boolean;
+  /** train on this fraction of the images, those with the most confident pseudo-masks (1: all) */
+  keepFraction: number;
   seed: number;
   /** the unsupervised methods whose maps are the targets (recorded, not used here) */
   pseudo: string[];
@@ -37,6 +41,8 @@ export const SALIENCY_NET_DEFAULTS: Omit<SaliencyNetConfig, 'pseudo'> = {
   momentum: 0.9,
   weightDecay: 1e-4,
   iouWeight: 1,
+  confidenceWeighted: false,
+  keepFraction: 1,
   seed: 0,
 };
 
@@ -51,6 +57,7 @@ export function validateSaliencyNetConfig(c: SaliencyNetConfig): void {
   if (!(c.lr > 0)) bad(`--lr must be positive, got ${c.lr}`);
   if (!(c.momentum >= 0 && c.momentum < 1)) bad(`--momentum must be in [0, 1), got ${c.momentum}`);
   if (!(c.weightDecay >= 0)) bad(`--weight-decay must be >= 0, got ${c.weightDecay}`);
+  if (!(c.keepFraction > 0 && c.keepFraction <= 1)) bad(`--keep must be in (0, 1], got ${c.keepFraction}`);
   if (!Number.isInteger(c.warmupSteps) || c.warmupSteps < 0) bad(`--warmup-steps must be a non-negative integer, got ${c.warmupSteps}`);
 }
 
@@ -86,6 +93,8 @@ export interface TrainSaliencyNetResult {
   seconds: number;
   resumedFrom: number;
   params: number;
+  /** images trained on (after --keep) */
+  images: number;
   onnx?: string;
 }
 
@@ -102,12 +111,12 @@ function tensorsHash(ts: readonly CheckpointTensor[]): string {
  * One training step: forward in training mode (BN batch statistics, running statistics updated),
  * loss, backward, SGD. Returns the loss and its two terms, read back once.
  */
-export function saliencyNetStep(net: UNet, sgd: Sgd, x: tf.Tensor4D, target: tf.Tensor4D, lr: number, iouWeight: number): { loss: number; bce: number; iou: number } {
+export function saliencyNetStep(net: UNet, sgd: Sgd, x: tf.Tensor4D, target: tf.Tensor4D, lr: number, iouWeight: number, confidenceWeighted = false): { loss: number; bce: number; iou: number } {
   const params = new Map([...net.params.params].map(([name, e]) => [name, e.variable]));
   const [total, bce, iou] = tf.tidy(() => {
     let parts: tf.Scalar[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const l = saliencyLoss(net.forward(x, { training: true }), target, iouWeight);
+      const l = saliencyLoss(net.forward(x, { training: true }), target, iouWeight, confidenceWeighted);
       parts = [tf.keep(l.bce), tf.keep(l.iou)];
       return l.total;
     }, [...params.values()]);
@@ -139,7 +148,9 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
   const c = opts.config;
   validateSaliencyNetConfig(c);
   if (opts.data.size !== c.size) throw new Error(`data were loaded at ${opts.data.size} px, the config says ${c.size}`);
-  if (opts.data.n < c.batch) throw new DiloUsageError(`${opts.data.n} usable images, fewer than one batch of ${c.batch}`);
+  // the selection is a function of the pseudo-masks only, so a resumed run selects the same images
+  const data = keepMostConfident(opts.data, c.keepFraction);
+  if (data.n < c.batch) throw new DiloUsageError(`${data.n} images (of ${opts.data.n} usable, --keep ${c.keepFraction}), fewer than one batch of ${c.batch}`);
   // tfjs-backend-wasm has no Conv2DBackpropFilter: the trainer brings its own, as pretrain does
   if (tf.getBackend() === 'wasm') registerWasmTrainingKernels();
   mkdirSync(opts.out, { recursive: true });
@@ -147,7 +158,7 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
   const net = new UNet(c.unet, new Rng(c.seed));
   const sgd = new Sgd({ momentum: c.momentum, weightDecay: c.weightDecay });
   // drop the last partial batch (BN statistics of a few images are noise)
-  const stepsPerEpoch = Math.floor(opts.data.n / c.batch);
+  const stepsPerEpoch = Math.floor(data.n / c.batch);
   const totalSteps = stepsPerEpoch * c.epochs;
   let step = 0;
   if (existsSync(ckptFile)) {
@@ -156,7 +167,7 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
     const st = header.state as { config: SaliencyNetConfig; step: number; n: number; tensorsSha256: string };
     if (tensorsHash([...tensors.values()]) !== st.tensorsSha256) throw new DiloInputError(ckptFile, 'tensors do not match their SHA-256 (corrupt file)');
     if (JSON.stringify(st.config) !== JSON.stringify(c)) throw new DiloUsageError(`--resume: ${ckptFile} was trained with ${JSON.stringify(st.config)}; this run asks for ${JSON.stringify(c)}`);
-    if (st.n !== opts.data.n) throw new DiloUsageError(`--resume: the run was trained on ${st.n} images, ${opts.data.n} are usable now`);
+    if (st.n !== data.n) throw new DiloUsageError(`--resume: the run was trained on ${st.n} images, ${data.n} are selected now`);
     loadParamMap('net.', net.params, tensors, ckptFile);
     sgd.loadBuffers(net.params, tensors, 'optimizer.momentum_buffer.', ckptFile);
     step = st.step;
@@ -166,10 +177,10 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
   const save = async (): Promise<void> => {
     lastSaved = step;
     const tensors = [...paramMapTensors('net.', net.params), ...momentumTensors(sgd, net)];
-    await saveCheckpoint(ckptFile, { config: c, step, n: opts.data.n, tensorsSha256: tensorsHash(tensors) }, tensors);
+    await saveCheckpoint(ckptFile, { config: c, step, n: data.n, tensorsSha256: tensorsHash(tensors) }, tensors);
   };
   const log = new JsonlLog(path.join(opts.out, 'metrics.jsonl'));
-  if (step === 0) log.write('start', { config: c, images: opts.data.n, stepsPerEpoch, totalSteps, params: net.params.count() });
+  if (step === 0) log.write('start', { config: c, images: data.n, usable: opts.data.n, stepsPerEpoch, totalSteps, params: net.params.count() });
   else log.write('resume', { step });
   const stopAt = Math.min(totalSteps, opts.maxSteps ?? totalSteps);
   const progress = new Progress({ label: 'saliency train', total: totalSteps, silent: opts.quiet });
@@ -182,11 +193,11 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
     while (step < stopAt) {
       const epoch = Math.floor(step / stepsPerEpoch);
       const inEpoch = step % stepsPerEpoch;
-      const { indices, flips } = stepBatch(c, opts.data.n, epoch, inEpoch);
-      const { x, y } = batchArrays(opts.data, indices, flips);
+      const { indices, flips } = stepBatch(c, data.n, epoch, inEpoch);
+      const { x, y } = batchArrays(data, indices, flips);
       const S = c.size;
       const lr = saliencyNetLr(c, step, totalSteps);
-      const { loss, bce, iou } = tf.tidy(() => saliencyNetStep(net, sgd, tf.tensor4d(x, [indices.length, S, S, 3]), tf.tensor4d(y, [indices.length, S, S, 1]), lr, c.iouWeight));
+      const { loss, bce, iou } = tf.tidy(() => saliencyNetStep(net, sgd, tf.tensor4d(x, [indices.length, S, S, 3]), tf.tensor4d(y, [indices.length, S, S, 1]), lr, c.iouWeight, c.confidenceWeighted));
       if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${step + 1} (lr ${lr}); the last checkpoint (step ${lastSaved}) is intact. Lower --lr.`);
       step++;
       images += indices.length;
@@ -203,12 +214,12 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
   }
   const seconds = (Date.now() - t0) / 1000;
   const mean = (k: 'loss' | 'bce' | 'iou'): number => (recent.length ? recent.reduce((s, r) => s + r[k], 0) / recent.length : NaN);
-  const result: TrainSaliencyNetResult = { steps: step, totalSteps, finished: step >= totalSteps, loss: mean('loss'), bce: mean('bce'), iou: mean('iou'), imagesPerSecond: images / Math.max(seconds, 1e-9), seconds, resumedFrom, params: net.params.count() };
+  const result: TrainSaliencyNetResult = { steps: step, totalSteps, finished: step >= totalSteps, loss: mean('loss'), bce: mean('bce'), iou: mean('iou'), imagesPerSecond: images / Math.max(seconds, 1e-9), seconds, resumedFrom, params: net.params.count(), images: data.n };
   if (result.finished) {
     // the export and its descriptor come last: `net:RUN` only sees finished runs
     const onnxName = 'model.onnx';
     await writeFileAtomic(path.join(opts.out, onnxName), unetToOnnx(net));
-    const info: SaliencyNetRunInfo = { format: 'dilo-saliency-net', version: 1, onnx: onnxName, inputSize: c.size, mean: IMAGENET_MEAN, std: IMAGENET_STD, config: c, images: opts.data.n, finalLoss: result.loss, checkpoint: CKPT };
+    const info: SaliencyNetRunInfo = { format: 'dilo-saliency-net', version: 1, onnx: onnxName, inputSize: c.size, mean: IMAGENET_MEAN, std: IMAGENET_STD, config: c, images: data.n, finalLoss: result.loss, checkpoint: CKPT };
     await writeFileAtomic(path.join(opts.out, SALIENCY_NET_FILE), JSON.stringify(info, null, 2) + '\n');
     result.onnx = path.join(opts.out, onnxName);
     log.write('finish', { ...result });
