@@ -72,14 +72,20 @@ export async function loadPseudoMaskedSet(opts: LoadPseudoSetOptions): Promise<P
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, usable.length) }, worker));
   // compact: drop the rows of images that failed to decode
   const keep = [...ok.keys()].filter((i) => ok[i]);
-  if (keep.length === usable.length) return { images, masks, n: usable.length, size: S, ids: usable.map((s) => s.id) };
-  const ci = new Uint8Array(keep.length * S * S * 3);
-  const cm = new Uint8Array(keep.length * S * S);
-  keep.forEach((src, dst) => {
-    ci.set(images.subarray(src * S * S * 3, (src + 1) * S * S * 3), dst * S * S * 3);
-    cm.set(masks.subarray(src * S * S, (src + 1) * S * S), dst * S * S);
+  const all = { images, masks, n: usable.length, size: S, ids: usable.map((s) => s.id) };
+  return keep.length === usable.length ? all : subsetOf(all, keep);
+}
+
+/** the rows `indices` of a set, in that order (copies) */
+export function subsetOf(set: PseudoMaskedSet, indices: readonly number[]): PseudoMaskedSet {
+  const S = set.size;
+  const images = new Uint8Array(indices.length * S * S * 3);
+  const masks = new Uint8Array(indices.length * S * S);
+  indices.forEach((src, dst) => {
+    images.set(set.images.subarray(src * S * S * 3, (src + 1) * S * S * 3), dst * S * S * 3);
+    masks.set(set.masks.subarray(src * S * S, (src + 1) * S * S), dst * S * S);
   });
-  return { images: ci, masks: cm, n: keep.length, size: S, ids: keep.map((i) => usable[i].id) };
+  return { images, masks, n: indices.length, size: S, ids: indices.map((i) => set.ids[i]) };
 }
 
 /**
@@ -110,15 +116,7 @@ export function keepMostConfident(set: PseudoMaskedSet, fraction: number): Pseud
   const k = Math.max(1, Math.round(set.n * fraction));
   // ties broken by index, so the selection is a function of the data only
   const order = [...conf.keys()].sort((a, b) => conf[b] - conf[a] || a - b);
-  const keep = order.slice(0, k).sort((a, b) => a - b);
-  const S = set.size;
-  const images = new Uint8Array(k * S * S * 3);
-  const masks = new Uint8Array(k * S * S);
-  keep.forEach((src, dst) => {
-    images.set(set.images.subarray(src * S * S * 3, (src + 1) * S * S * 3), dst * S * S * 3);
-    masks.set(set.masks.subarray(src * S * S, (src + 1) * S * S), dst * S * S);
-  });
-  return { images, masks, n: k, size: S, ids: keep.map((i) => set.ids[i]) };
+  return subsetOf(set, order.slice(0, k).sort((a, b) => a - b));
 }
 
 /** ImageNet mean and std on [0, 1] RGB: what the ONNX estimator applies by default */
