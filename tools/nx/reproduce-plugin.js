@@ -1,4 +1,6 @@
 // Nx plugin: turns apps/cli/reproduce.json into cached tasks on the cli project.
+//   repro.<grid>.snet.<name>        a label-free saliency network trained by `dilo saliency train`
+//                                   on the train images (saliency entries with a "net" field)
 //   repro.<grid>.maps.<method>      saliency maps of the training images (once per method and dataset)
 //   repro.<grid>.testmaps.<method>  maps of the test images, when the grid asks for them
 //                                   (datasets without masks: background robustness and CAM use them)
@@ -27,7 +29,8 @@ function configs(grid) {
   for (const seed of grid.seeds) {
     for (const p of grid.p) {
       if (p === 0) out.push({ name: `moco-s${seed}`, p, seed });
-      else for (const method of Object.keys(grid.saliency)) for (const bg of grid.backgrounds)
+      // a saliency entry may name its own backgrounds (e.g. a costly learned net on grey only)
+      else for (const [method, entry] of Object.entries(grid.saliency)) for (const bg of entry.backgrounds || grid.backgrounds)
         out.push({ name: `dilo-${method}-${bg.replace(/[^a-z0-9]+/gi, '_')}-p${p}-s${seed}`, p, seed, method, bg });
     }
   }
@@ -43,6 +46,13 @@ function resumable(out, args) {
     `else rm -rf ${out} && mkdir -p ${out} && rmdir ${out} && echo "${args}" > ${out}.args && ${CLI} pretrain ${args} --out ${out} --json; fi`;
 }
 
+// a saliency-network run: resumed when interrupted with the same arguments (a finished run resumes
+// to its last step at once and re-exports), started afresh otherwise
+function resumableSaliencyNet(out, args) {
+  return `if [ -f ${out}/checkpoint.dckpt ] && [ "$(cat ${out}.args 2>/dev/null)" = "${args}" ]; then ${CLI} saliency train ${args} --out ${out} --resume --json; ` +
+    `else rm -rf ${out} && mkdir -p ${out} && rmdir ${out} && echo "${args}" > ${out}.args && ${CLI} saliency train ${args} --out ${out} --json; fi`;
+}
+
 function gridTargets(name, grid) {
   const data = expand(grid.dataset.path);
   const train = path.join(data, grid.dataset.train || 'train');
@@ -52,20 +62,40 @@ function gridTargets(name, grid) {
   const dataDep = grid.dataset.synth ? ['synth'] : [];
   const targets = {};
   // one cached saliency task: the maps of a folder of images
-  const saliencyTask = (images, method, params, out) => ({
+  // (name: the grid's saliency entry; m: the --method spec, its params and the tasks it needs)
+  const saliencyTask = (images, name, m, out) => ({
     executor: 'nx:run-commands',
     cache: true,
-    dependsOn: ['build', ...dataDep],
-    inputs: [...base, fingerprint],
+    dependsOn: ['build', ...dataDep, ...m.deps],
+    inputs: [...base, fingerprint, ...(m.deps.length ? [{ dependentTasksOutputFiles: '**/*.onnx' }] : [])],
     outputs: [`{workspaceRoot}/${out}`],
-    options: { cwd: '{workspaceRoot}', command: `${CLI} saliency --method ${method} --params '${JSON.stringify(params)}' --images ${images} --out ${out} --cache ${path.dirname(out)}/.cache-${method} --json` },
+    options: { cwd: '{workspaceRoot}', command: `${CLI} saliency --method ${m.method} --params '${JSON.stringify(m.params)}' --images ${images} --out ${out} --cache ${path.dirname(out)}/.cache-${name} --json` },
   });
-  for (const [method, params] of Object.entries(grid.saliency)) targets[`repro.${name}.maps.${method}`] = saliencyTask(train, method, params, `${root}/maps/${method}`);
+  // a saliency entry { "net": { <dilo saliency train flags> }, ...params } is a learned network:
+  // trained once on the grid's own train images (pseudo-masks of those images, no labels), then
+  // its maps come from `--method net:RUN` like any other method's
+  const methodSpec = {};
+  for (const [method, params] of Object.entries(grid.saliency)) {
+    // "net" and "backgrounds" belong to the grid; everything else is the method's --params
+    const { net, backgrounds: _backgrounds, ...rest } = params;
+    if (!net) { methodSpec[method] = { method, params: rest, deps: [] }; continue; }
+    const out = `${root}/saliency-net/${method}`;
+    targets[`repro.${name}.snet.${method}`] = {
+      executor: 'nx:run-commands',
+      cache: true,
+      dependsOn: ['build', ...dataDep],
+      inputs: [...base, fingerprint],
+      outputs: [`{workspaceRoot}/${out}`, `{workspaceRoot}/${out}.args`],
+      options: { cwd: '{workspaceRoot}', command: resumableSaliencyNet(out, `--images ${train} ${flags(net)}`) },
+    };
+    methodSpec[method] = { method: `net:${out}`, params: rest, deps: [`repro.${name}.snet.${method}`] };
+  }
+  for (const [method, m] of Object.entries(methodSpec)) targets[`repro.${name}.maps.${method}`] = saliencyTask(train, method, m, `${root}/maps/${method}`);
   // datasets without ground-truth masks: the test images' foreground comes from dilo's own saliency
   const testMaps = grid.dataset.testMasks ? { method: grid.dataset.testMasks, dir: `${root}/testmaps/${grid.dataset.testMasks}` } : null;
   if (testMaps) {
     if (!grid.saliency[testMaps.method]) throw new Error(`grid ${name}: dataset.testMasks '${testMaps.method}' is not one of its saliency methods`);
-    targets[`repro.${name}.testmaps.${testMaps.method}`] = saliencyTask(path.join(data, grid.dataset.test || 'val'), testMaps.method, grid.saliency[testMaps.method], testMaps.dir);
+    targets[`repro.${name}.testmaps.${testMaps.method}`] = saliencyTask(path.join(data, grid.dataset.test || 'val'), testMaps.method, methodSpec[testMaps.method], testMaps.dir);
   }
   const evals = [];
   for (const c of configs(grid)) {

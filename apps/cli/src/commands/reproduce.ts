@@ -63,8 +63,8 @@ const tableCommand: CommandModule<object, TableArgs> = {
     const missing: string[] = [];
     const unnamed: string[] = [];
     for (const name of existsSync(dir) ? readdirSync(dir).sort() : []) {
-      // maps/, testmaps/ and table.json are the grid's own, not runs
-      if (name === 'maps' || name === 'testmaps' || !statSync(path.join(dir, name)).isDirectory()) continue;
+      // maps/, testmaps/, saliency-net/ and table.json are the grid's own, not runs
+      if (name === 'maps' || name === 'testmaps' || name === 'saliency-net' || !statSync(path.join(dir, name)).isDirectory()) continue;
       const f = path.join(dir, name, 'eval', 'summary.json');
       if (!existsSync(f)) { missing.push(name); continue; }
       const m = /^(.+)-(s\d+)$/.exec(name);
