@@ -62,14 +62,14 @@ function gridTargets(name, grid) {
   const dataDep = grid.dataset.synth ? ['synth'] : [];
   const targets = {};
   // one cached saliency task: the maps of a folder of images
-  // (name: the grid's saliency entry; m: the --method spec, its params and the tasks it needs)
-  const saliencyTask = (images, name, m, out) => ({
+  // (entry: the grid's saliency entry; m: its --method spec, params and the tasks it needs)
+  const saliencyTask = (images, entry, m, out) => ({
     executor: 'nx:run-commands',
     cache: true,
     dependsOn: ['build', ...dataDep, ...m.deps],
     inputs: [...base, fingerprint, ...(m.deps.length ? [{ dependentTasksOutputFiles: '**/*.onnx' }] : [])],
     outputs: [`{workspaceRoot}/${out}`],
-    options: { cwd: '{workspaceRoot}', command: `${CLI} saliency --method ${m.method} --params '${JSON.stringify(m.params)}' --images ${images} --out ${out} --cache ${path.dirname(out)}/.cache-${name} --json` },
+    options: { cwd: '{workspaceRoot}', command: `${CLI} saliency --method ${m.method} --params '${JSON.stringify(m.params)}' --images ${images} --out ${out} --cache ${path.dirname(out)}/.cache-${entry} --json` },
   });
   // a saliency entry { "net": { <dilo saliency train flags> }, ...params } is a learned network:
   // trained once on the grid's own train images (pseudo-masks of those images, no labels), then
