@@ -41,17 +41,17 @@ function flags(obj) {
   return Object.entries(obj).map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`)).join(' ');
 }
 
-function resumable(out, args) {
-  return `if [ -f ${out}/checkpoints/last.dckpt ] && [ "$(cat ${out}.args 2>/dev/null)" = "${args}" ]; then ${CLI} pretrain --resume ${out} --json; ` +
-    `else rm -rf ${out} && mkdir -p ${out} && rmdir ${out} && echo "${args}" > ${out}.args && ${CLI} pretrain ${args} --out ${out} --json; fi`;
+// a run in `out` started with `args`: `resume` when an interrupted run with the same arguments
+// left `checkpoint` there (a finished run resumes to its last step at once), else `start` afresh
+function resumable(out, args, checkpoint, start, resume) {
+  return `if [ -f ${out}/${checkpoint} ] && [ "$(cat ${out}.args 2>/dev/null)" = "${args}" ]; then ${resume}; ` +
+    `else rm -rf ${out} && mkdir -p ${out} && rmdir ${out} && echo "${args}" > ${out}.args && ${start}; fi`;
 }
 
-// a saliency-network run: resumed when interrupted with the same arguments (a finished run resumes
-// to its last step at once and re-exports), started afresh otherwise
-function resumableSaliencyNet(out, args) {
-  return `if [ -f ${out}/checkpoint.dckpt ] && [ "$(cat ${out}.args 2>/dev/null)" = "${args}" ]; then ${CLI} saliency train ${args} --out ${out} --resume --json; ` +
-    `else rm -rf ${out} && mkdir -p ${out} && rmdir ${out} && echo "${args}" > ${out}.args && ${CLI} saliency train ${args} --out ${out} --json; fi`;
-}
+const resumablePretrain = (out, args) =>
+  resumable(out, args, 'checkpoints/last.dckpt', `${CLI} pretrain ${args} --out ${out} --json`, `${CLI} pretrain --resume ${out} --json`);
+const resumableSaliencyNet = (out, args) =>
+  resumable(out, args, 'checkpoint.dckpt', `${CLI} saliency train ${args} --out ${out} --json`, `${CLI} saliency train ${args} --out ${out} --resume --json`);
 
 function gridTargets(name, grid) {
   const data = expand(grid.dataset.path);
@@ -108,7 +108,7 @@ function gridTargets(name, grid) {
       inputs: [...base, fingerprint, ...(c.p > 0 ? [{ dependentTasksOutputFiles: '**/*.png' }] : [])],
       outputs: [`{workspaceRoot}/${run}/pretrain`, `{workspaceRoot}/${run}/pretrain.args`],
       // an interrupted run with the same arguments resumes; anything else starts afresh
-      options: { cwd: '{workspaceRoot}', command: resumable(`${run}/pretrain`, `--data ${train} ${flags(grid.pretrain)} --seed ${c.seed}${dilo}`) },
+      options: { cwd: '{workspaceRoot}', command: resumablePretrain(`${run}/pretrain`, `--data ${train} ${flags(grid.pretrain)} --seed ${c.seed}${dilo}`) },
     };
     targets[`repro.${name}.eval.${c.name}`] = {
       executor: 'nx:run-commands',
