@@ -1,8 +1,9 @@
 import { fusedBatchNormTrain, tf, torchOps, type FusedBatchNormTrain } from '@dilo/core';
 
 export interface BatchNormParams {
-  gamma: tf.Variable;
-  beta: tf.Variable;
+  /** the weight and bias as the forward pass reads them (variables, or their gradient hooks) */
+  gamma: tf.Tensor;
+  beta: tf.Tensor;
   runningMean: tf.Variable;
   runningVar: tf.Variable;
 }

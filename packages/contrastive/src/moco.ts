@@ -3,6 +3,7 @@ import { Encoder, type HeadKind, type ResNetArch } from './resnet';
 import { KeyQueue } from './queue';
 import { infoNCE, l2normalize } from './infonce';
 import { Sgd } from './sgd';
+import { DEFAULT_BUCKET_MB, GradientReducer } from './grad-reducer';
 
 export type MocoMethod = 'mocov1' | 'mocov2';
 export const MOCO_METHODS: readonly MocoMethod[] = ['mocov1', 'mocov2'];
@@ -75,6 +76,8 @@ export class Moco {
   readonly sgd: Sgd;
   /** draws the key-batch permutations (its state goes into checkpoints) */
   shuffleRng: Rng;
+  /** data parallel: gradient bucket size in MB (DDP's bucket_cap_mb); a run-time setting, not saved */
+  bucketMb = DEFAULT_BUCKET_MB;
 
   /**
    * dist: a c10d process group for data-parallel training (MoCo's DDP reference: per-process
@@ -177,41 +180,46 @@ export class Moco {
     const trainable = this.encoderQ.params.params;
     const varList = [...trainable.values()].map((e) => e.variable);
     let logitsOut: tf.Tensor2D | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      const q = l2normalize(this.encoderQ.embed(q0, { training: true, groups: (this.config.queryBnGroups ?? 1) / world }));
-      const { loss, logits } = infoNCE(q, k, queueT, this.config.temperature);
-      logitsOut = tf.keep(logits);
-      return loss;
-    }, varList);
+    // data parallel: the gradients' all-reduce starts bucket by bucket inside the backward pass
+    const reducer = this.dist ? new GradientReducer(this.dist, this.encoderQ.params, 1 / world, this.bucketMb * 1024 * 1024) : null;
+    let value: tf.Scalar;
+    let grads: tf.NamedTensorMap;
+    try {
+      ({ value, grads } = tf.variableGrads(() => {
+        const q = l2normalize(this.encoderQ.embed(q0, { training: true, groups: (this.config.queryBnGroups ?? 1) / world }));
+        const { loss, logits } = infoNCE(q, k, queueT, this.config.temperature);
+        logitsOut = tf.keep(logits);
+        return loss;
+      }, varList));
+    } finally {
+      reducer?.detach();
+    }
     const accT = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logitsOut!, 1), 0), 'float32')));
     let reduced: tf.Tensor[] = [];
     let loss: number;
     let accuracy: number;
-    const byName = new Map<string, tf.Tensor>();
-    if (this.dist) {
-      // DDP's gradient mean over processes, in one reused buffer (gradients are this step's own
-      // tensors, so they are overwritten); loss and accuracy averaged too, so every rank takes
-      // the same finite/non-finite decision
-      const names = [...trainable.keys()];
+    let byName = new Map<string, tf.Tensor>();
+    for (const [name, e] of trainable) byName.set(name, grads[e.variable.name]);
+    if (reducer) {
+      // DDP's gradient mean over processes (gradients are this step's own tensors, so they are
+      // overwritten); loss and accuracy averaged too, so every rank takes the same
+      // finite/non-finite decision. The BN running statistics of both encoders (this step's
+      // forward passes have updated them) ride in the last bucket: averaged over processes,
+      // linear in the update, so equal to one process's; one synchronisation point fewer
       const stats = tf.stack([value, accT]);
-      // the BN running statistics of both encoders (this step's forward passes have updated
-      // them) ride in the same bucket: averaged over processes, linear in the update, so equal
-      // to one process's; one synchronisation point fewer
       const buffers = [...this.encoderQ.params.buffers.values(), ...this.encoderK.params.buffers.values()].map((e) => e.variable);
-      const inputs = [stats, ...names.map((nm) => grads[trainable.get(nm)!.variable.name]), ...buffers];
-      const out = this.dist.allReduceInPlace(inputs, 1 / world);
-      const s = out[0].dataSync();
+      const r = reducer.finish(byName, [stats, ...buffers]);
+      const s = r.extra[0].dataSync();
       [loss, accuracy] = [s[0], s[1]];
-      names.forEach((nm, i) => byName.set(nm, out[i + 1]));
+      byName = r.grads;
       buffers.forEach((v, i) => {
-        const r = out[1 + names.length + i];
-        if (r !== v) v.assign(r); // a variable still sharing its initial tensor: reduced into a new one
+        const t = r.extra[1 + i];
+        if (t !== v) v.assign(t); // a variable still sharing its initial tensor: reduced into a new one
       });
-      reduced = [stats, ...out.filter((t, i) => t !== inputs[i])]; // disposed below with the gradients
+      reduced = [stats, ...r.created]; // disposed below with the gradients
     } else {
       loss = value.dataSync()[0];
       accuracy = accT.dataSync()[0];
-      for (const [name, e] of trainable) byName.set(name, grads[e.variable.name]);
     }
     if (Number.isFinite(loss)) {
       this.sgd.step(new Map([...trainable].map(([nm, e]) => [nm, e.variable])), byName, lr);

@@ -22,6 +22,11 @@ export interface ParamEntry {
 export class ParamMap {
   readonly params = new Map<string, ParamEntry>();
   readonly buffers = new Map<string, ParamEntry>();
+  /**
+   * How a forward pass reads a parameter (`read`): null reads the variable itself; data-parallel
+   * training puts a gradient hook here for one step (GradientReducer).
+   */
+  reader: ((name: string, v: tf.Variable) => tf.Tensor) | null = null;
 
   addParam(name: string, kind: ParamKind, value: tf.Tensor): tf.Variable {
     if (this.params.has(name) || this.buffers.has(name)) throw new Error(`duplicate parameter name ${name}`);
@@ -43,6 +48,12 @@ export class ParamMap {
     const e = this.params.get(name);
     if (!e) throw new Error(`no parameter named ${name}`);
     return e.variable;
+  }
+
+  /** The parameter as a forward pass reads it: the variable, or what `reader` makes of it. */
+  read(name: string): tf.Tensor {
+    const v = this.param(name);
+    return this.reader ? this.reader(name, v) : v;
   }
 
   buffer(name: string): tf.Variable {

@@ -125,15 +125,15 @@ export class ResNet {
 
   private bnParams(name: string): BatchNormParams {
     return {
-      gamma: this.params.param(`${name}.weight`),
-      beta: this.params.param(`${name}.bias`),
+      gamma: this.params.read(`${name}.weight`),
+      beta: this.params.read(`${name}.bias`),
       runningMean: this.params.buffer(`${name}.running_mean`),
       runningVar: this.params.buffer(`${name}.running_var`),
     };
   }
 
   private convBn(x: tf.Tensor4D, conv: string, bn: string, stride: number, pad: number, mode: BatchNormMode, tail?: BatchNormTail): tf.Tensor4D {
-    const y = tf.conv2d(x, this.params.param(`${conv}.weight`) as tf.Tensor4D, stride, pad);
+    const y = tf.conv2d(x, this.params.read(`${conv}.weight`) as tf.Tensor4D, stride, pad);
     const out = batchNorm2dTail(y, this.bnParams(bn), mode, tail);
     if (noTape()) y.dispose(); // nothing needs the pre-BN map without a backward pass
     return out;
@@ -214,7 +214,7 @@ export class ProjectionHead {
   }
 
   forward(x: tf.Tensor2D): tf.Tensor2D {
-    const p = (n: string) => this.params.param(n);
+    const p = (n: string) => this.params.read(n);
     if (this.kind === 'linear') return tf.add(tf.matMul(x, p('fc.weight') as tf.Tensor2D), p('fc.bias'));
     const h = tf.relu(tf.add(tf.matMul(x, p('fc.0.weight') as tf.Tensor2D), p('fc.0.bias')));
     return tf.add(tf.matMul(h as tf.Tensor2D, p('fc.2.weight') as tf.Tensor2D), p('fc.2.bias'));

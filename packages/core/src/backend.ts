@@ -170,7 +170,7 @@ export function fusedBatchNormTrain(): FusedBatchNormTrain | undefined {
 }
 
 /** A c10d process group (Gloo) of the torch engine: what data-parallel training needs of it. */
-export type Collectives = Pick<import('@dilo/engine-torch').ProcessGroup, 'rank' | 'worldSize' | 'allReduce' | 'allReduceBucketed' | 'allReduceInPlace' | 'allGather' | 'broadcast' | 'barrier' | 'destroy'>;
+export type Collectives = Pick<import('@dilo/engine-torch').ProcessGroup, 'rank' | 'worldSize' | 'allReduce' | 'allReduceBucketed' | 'allReduceInPlace' | 'allReduceStart' | 'allGather' | 'broadcast' | 'barrier' | 'destroy'>;
 
 /**
  * Join a c10d process group (PyTorch's TCPStore rendezvous + ProcessGroupGloo) through the torch

@@ -1,6 +1,7 @@
 // c10d process groups (PyTorch's own distributed runtime, in libtorch_cpu.so): a TCPStore
 // rendezvous (rank 0 hosts it) and ProcessGroupGloo collectives on the engine's tensors.
-// Calls block the JS thread until the collective completes; every wait carries the group's
+// Calls block the JS thread until the collective completes (an all-reduce can also be started and
+// finished later, to overlap it with the backward pass as DDP does); every wait carries the group's
 // timeout so a dead peer surfaces as an error, never a hang.
 // The header only declares the Gloo group under the define PyTorch builds c10d with.
 #ifndef USE_C10D_GLOO
@@ -27,10 +28,12 @@ struct Group {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
   std::chrono::milliseconds timeout;
-  // reused flat buffer of the in-place all-reduce: a fresh 40 MB buffer per step costs its page
-  // faults under the socket copies (measured: 250 ms vs 35 ms for ResNet-18's gradients), which
-  // is why DDP keeps its buckets too
-  at::Tensor scratch;
+  // reused flat buffers of the in-place all-reduce, one per bucket slot: a fresh 40 MB buffer per
+  // step costs its page faults under the socket copies (measured: 250 ms vs 35 ms for
+  // ResNet-18's gradients), which is why DDP keeps its buckets too
+  std::vector<at::Tensor> scratch;
+  // the all-reduce each slot's buffer is in (null when none): a slot is not refilled under it
+  std::vector<c10::intrusive_ptr<c10d::Work>> inflight;
 };
 
 Group* group(const Napi::Value& v) {
@@ -114,32 +117,72 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
   return unflatten(info.Env(), bucket[0], ts, scale);
 }
 
-// (group, tensors[], scale) -> array: each tensor <- scale * sum over ranks, through the group's
-// reused flat buffer. A contiguous float32 tensor whose storage no other tensor shares is
-// overwritten (undefined in the result); any other gets a new tensor there.
-Napi::Value AllReduceInPlace(const Napi::CallbackInfo& info) {
+// An all-reduce in flight: the collective's work and the bucket it reduces (one of the group's
+// reused slots), so the JS thread can go on (e.g. with the rest of the backward pass) meanwhile.
+struct Pending {
+  c10::intrusive_ptr<c10d::Work> work;
+  at::Tensor bucket;
+  double scale;
+  size_t slot = 0;
+  bool finished = false;
+};
+
+// (group, tensors[], scale, slot) -> pending: copies the tensors into the group's reused flat
+// buffer number `slot` and starts the all-reduce on Gloo's worker thread; returns at once.
+Napi::Value AllReduceStart(const Napi::CallbackInfo& info) {
   Group* g = group(info[0]);
   auto ts = tensors(info[1]);
   double scale = info.Length() > 2 ? info[2].As<Napi::Number>().DoubleValue() : 1.0;
+  size_t slot = info.Length() > 3 ? info[3].As<Napi::Number>().Uint32Value() : 0;
   int64_t total = 0;
   for (const auto& t : ts) total += t.numel();
-  if (!g->scratch.defined() || g->scratch.numel() < total) g->scratch = at::empty({total}, at::kFloat);
-  at::Tensor bucket = g->scratch.narrow(0, 0, total);
+  if (g->scratch.size() <= slot) {
+    g->scratch.resize(slot + 1);
+    g->inflight.resize(slot + 1);
+  }
+  if (g->inflight[slot]) waitFor(g, g->inflight[slot], "allreduce (a slot still in flight)");
+  at::Tensor& buf = g->scratch[slot];
+  if (!buf.defined() || buf.numel() < total) buf = at::empty({total}, at::kFloat);
+  auto* p = new Pending();
+  p->bucket = buf.narrow(0, 0, total);
+  p->scale = scale;
   int64_t at = 0;
   for (const auto& t : ts) {
-    bucket.narrow(0, at, t.numel()).copy_(t.reshape({-1}));  // converts dtype, gathers strides
+    p->bucket.narrow(0, at, t.numel()).copy_(t.reshape({-1}));  // converts dtype, gathers strides
     at += t.numel();
   }
-  std::vector<at::Tensor> b{bucket};
-  waitFor(g, g->pg->allreduce(b), "allreduce");
-  if (scale != 1) bucket.mul_(scale);
+  std::vector<at::Tensor> b{p->bucket};
+  p->work = g->pg->allreduce(b);
+  p->slot = slot;
+  g->inflight[slot] = p->work;
+  return Napi::External<Pending>::New(info.Env(), p, [](Napi::Env, Pending* q) { delete q; });
+}
+
+// (group, pending, tensors[], overwrite[]) -> array: waits for the all-reduce, then each tensor
+// <- scale * sum over ranks. A tensor the caller allows to overwrite, contiguous float32 and
+// whose storage no other tensor shares, is overwritten (undefined in the result); any other
+// gets a new tensor there. `tensors` are the ones given to AllReduceStart, in the same order.
+Napi::Value AllReduceFinish(const Napi::CallbackInfo& info) {
+  Group* g = group(info[0]);
+  if (!info[1].IsExternal()) throw std::runtime_error("expected a pending all-reduce");
+  Pending* p = info[1].As<Napi::External<Pending>>().Data();
+  if (p->finished) throw std::runtime_error("all-reduce already finished");
+  p->finished = true;
+  auto ts = tensors(info[2]);
+  auto allow = info[3].As<Napi::Array>();
+  waitFor(g, p->work, "allreduce");
+  if (p->slot < g->inflight.size() && g->inflight[p->slot] == p->work) g->inflight[p->slot].reset();
+  p->work.reset();
+  at::Tensor bucket = p->bucket;
+  p->bucket = at::Tensor();
+  if (p->scale != 1) bucket.mul_(p->scale);
   auto out = Napi::Array::New(info.Env(), ts.size());
-  at = 0;
+  int64_t at = 0;
   for (size_t i = 0; i < ts.size(); i++) {
     // overwrite only memory no other tensor sees: another tfjs dataId may hold the same
     // TensorImpl (a clone) or a libtorch view of the same storage (a reshape); the handles here
     // are the engine's holder and this function's copy in `ts`
-    bool sole = ts[i].use_count() <= 2 && ts[i].storage().use_count() == 1;
+    bool sole = allow.Get(i).ToBoolean().Value() && ts[i].use_count() <= 2 && ts[i].storage().use_count() == 1;
     at::Tensor dst = ts[i];  // shares the input's storage
     at::Tensor src = bucket.narrow(0, at, dst.numel());
     if (sole && dst.scalar_type() == at::kFloat && dst.is_contiguous()) {
@@ -187,7 +230,7 @@ Napi::Value Destroy(const Napi::CallbackInfo& info) {
   Group* g = info[0].As<Napi::External<Group>>().Data();
   g->pg.reset();
   g->store.reset();
-  g->scratch = at::Tensor();
+  g->scratch.clear();
   return info.Env().Undefined();
 }
 
@@ -210,7 +253,8 @@ void InitC10d(Napi::Env env, Napi::Object exports, dilo_c10d::TensorOf tensorOf,
   dilo_c10d::wrapTensor = wrap;
   exports.Set("PgCreate", Napi::Function::New(env, guardedC10d<Create>, "PgCreate"));
   exports.Set("PgAllReduce", Napi::Function::New(env, guardedC10d<AllReduce>, "PgAllReduce"));
-  exports.Set("PgAllReduceInPlace", Napi::Function::New(env, guardedC10d<AllReduceInPlace>, "PgAllReduceInPlace"));
+  exports.Set("PgAllReduceStart", Napi::Function::New(env, guardedC10d<AllReduceStart>, "PgAllReduceStart"));
+  exports.Set("PgAllReduceFinish", Napi::Function::New(env, guardedC10d<AllReduceFinish>, "PgAllReduceFinish"));
   exports.Set("PgBroadcast", Napi::Function::New(env, guardedC10d<Broadcast>, "PgBroadcast"));
   exports.Set("PgAllGather", Napi::Function::New(env, guardedC10d<AllGather>, "PgAllGather"));
   exports.Set("PgBarrier", Napi::Function::New(env, guardedC10d<Barrier>, "PgBarrier"));

@@ -15,8 +15,17 @@ if (process.env.DIE_RANK === String(rank)) process.exit(3);
 const [a, b] = n.PgAllReduce(pg, [f([1 + rank, 2], [2]), f([10 * rank, 1, 1, 1], [2, 2])], 0.5);
 const g = n.PgAllGather(pg, f([rank, rank], [1, 2]));
 const [w] = n.PgBroadcast(pg, [f([rank + 7], [1])], 0);
+// two all-reduces in flight at once (slots 0 and 1), finished out of order
+const x1 = f([rank + 1, 3], [2]), x2 = f([rank * 4, 1, 2], [3]);
+const p1 = n.PgAllReduceStart(pg, [x1], 1, 0);
+const p2 = n.PgAllReduceStart(pg, [x2], 0.5, 1);
+const r2 = n.PgAllReduceFinish(pg, p2, [x2], [false]);
+const r1 = n.PgAllReduceFinish(pg, p1, [x1], [true]);
+let again = '';
+try { n.PgAllReduceFinish(pg, p1, [x1], [true]); } catch (e) { again = e.message; }
 n.PgBarrier(pg);
-console.log(JSON.stringify({ a: [...n.ToArray(a)], b: [...n.ToArray(b)], bShape: n.Info(b).slice(1), g: [...n.ToArray(g)], w: [...n.ToArray(w)] }));
+console.log(JSON.stringify({ a: [...n.ToArray(a)], b: [...n.ToArray(b)], bShape: n.Info(b).slice(1), g: [...n.ToArray(g)], w: [...n.ToArray(w)],
+  x1: [...n.ToArray(x1)], r1Overwrote: r1[0] === undefined, x2: [...n.ToArray(x2)], r2: [...n.ToArray(r2[0])], again }));
 n.PgDestroy(pg);
 `;
 
@@ -54,7 +63,7 @@ const ok = torchAvailable(); // skips visibly without the addon, fails under CI=
 const maybe = ok ? it : it.skip;
 
 describe('c10d ProcessGroupGloo (native/c10d.cc)', () => {
-  maybe('all-reduces (scaled, one bucket, shapes kept), all-gathers in rank order and broadcasts from rank 0 across 2 processes', async () => {
+  maybe('all-reduces (scaled, one bucket, shapes kept; started and finished later, two in flight, in place or not), all-gathers in rank order and broadcasts from rank 0 across 2 processes', async () => {
     const rs = await runGroup(2);
     for (const r of rs) {
       expect({ rank: r.rank, code: r.code, err: r.code === 0 ? '' : r.err }).toEqual({ rank: r.rank, code: 0, err: '' });
@@ -64,6 +73,12 @@ describe('c10d ProcessGroupGloo (native/c10d.cc)', () => {
       expect(v.bShape).toEqual([2, 2]);
       expect(v.g).toEqual([0, 0, 1, 1]);
       expect(v.w).toEqual([7]);
+      // in place where allowed, a new tensor where not (the input then untouched)
+      expect(v.x1).toEqual([1 + 2, 6]);
+      expect(v.r1Overwrote).toBe(true);
+      expect(v.x2).toEqual([r.rank * 4, 1, 2]);
+      expect(v.r2).toEqual([2, 1, 2]);
+      expect(v.again).toMatch(/already finished/);
     }
   }, 30000);
 

@@ -4,12 +4,15 @@ import type { Handle } from './native';
 
 /** An opaque c10d ProcessGroupGloo (native/c10d.cc). */
 type PgHandle = { readonly __pgHandle: unique symbol };
+/** An all-reduce in flight on Gloo's worker thread (native/c10d.cc). */
+type PendingHandle = { readonly __pendingHandle: unique symbol };
 
-/** The addon's c10d functions (native/c10d.cc). All calls block until the collective completes. */
+/** The addon's c10d functions (native/c10d.cc). All calls but PgAllReduceStart block until the collective completes. */
 interface C10dNative {
   PgCreate(rank: number, worldSize: number, masterAddr: string, masterPort: number, timeoutMs: number, iface?: string): PgHandle;
   PgAllReduce(pg: PgHandle, xs: Handle[], scale: number): Handle[];
-  PgAllReduceInPlace(pg: PgHandle, xs: Handle[], scale: number): (Handle | undefined)[];
+  PgAllReduceStart(pg: PgHandle, xs: Handle[], scale: number, slot: number): PendingHandle;
+  PgAllReduceFinish(pg: PgHandle, pending: PendingHandle, xs: Handle[], overwrite: boolean[]): (Handle | undefined)[];
   PgBroadcast(pg: PgHandle, xs: Handle[], root: number): Handle[];
   PgAllGather(pg: PgHandle, x: Handle): Handle;
   PgBarrier(pg: PgHandle): void;
@@ -25,6 +28,12 @@ export function c10dError(err: unknown): Error {
   const head = msg.split(/\n?Exception raised from /)[0];
   const line = head.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join('; ');
   return new Error(/^Socket Timeout$/i.test(line) ? 'the rendezvous timed out (Socket Timeout): not every process joined within the timeout' : line, { cause: err });
+}
+
+/** An all-reduce started by ProcessGroup.allReduceStart. */
+export interface PendingAllReduce {
+  /** Blocks until the all-reduce is done; the reduced tensors (the inputs where overwritten). */
+  wait(): tf.Tensor[];
 }
 
 export interface ProcessGroupOptions {
@@ -110,23 +119,37 @@ export class ProcessGroup {
    * compare each result with its input before disposing.
    */
   allReduceInPlace(xs: tf.Tensor[], scale = 1): tf.Tensor[] {
-    const seen = new Set<object>();
-    const inPlace = xs.map((x) => {
-      const ok = !x.isDisposed && x.dtype === 'float32' && this.backend.refCount(x.dataId) === 1 && !seen.has(x.dataId);
-      seen.add(x.dataId);
-      return ok;
-    });
-    const mine = xs.filter((_, i) => inPlace[i]);
-    const got = mine.length ? this.c10d.PgAllReduceInPlace(this.group(), mine.map((x) => this.backend.handle(x)), scale) : [];
-    const rest = xs.filter((_, i) => !inPlace[i]);
-    const reduced = this.allReduce(rest, scale);
-    let m = 0;
-    let r = 0;
-    return xs.map((x, i) => {
-      if (!inPlace[i]) return reduced[r++];
-      const h = got[m++];
-      return h === undefined ? x : this.tensors([h])[0]; // not contiguous float32 in libtorch: a new tensor
-    });
+    return this.allReduceStart(xs, scale).wait();
+  }
+
+  /**
+   * allReduceInPlace in two halves, as DDP's buckets: copies `xs` into the reused buffer `slot`
+   * and starts the all-reduce on Gloo's worker thread, returning at once; `wait()` blocks until
+   * it is done and gives what allReduceInPlace gives. `xs` must stay undisposed and unchanged
+   * until then. Every rank must start the same buckets in the same order; buckets in flight at
+   * once need distinct slots (a slot still in flight is waited for first).
+   */
+  allReduceStart(xs: tf.Tensor[], scale = 1, slot = 0): PendingAllReduce {
+    const pg = this.group();
+    const pending = xs.length ? this.c10d.PgAllReduceStart(pg, xs.map((x) => this.backend.handle(x)), scale, slot) : null;
+    let done = false;
+    return {
+      wait: () => {
+        if (done) throw new Error('all-reduce already waited for');
+        done = true;
+        if (!pending) return [];
+        // overwrite only what this tfjs tensor alone holds: a dataId with two references (a
+        // clone) or the same dataId twice in the list gets a new tensor
+        const seen = new Set<object>();
+        const overwrite = xs.map((x) => {
+          const ok = !x.isDisposed && x.dtype === 'float32' && this.backend.refCount(x.dataId) === 1 && !seen.has(x.dataId);
+          seen.add(x.dataId);
+          return ok;
+        });
+        const got = this.c10d.PgAllReduceFinish(this.group(), pending, xs.map((x) => this.backend.handle(x)), overwrite);
+        return xs.map((x, i) => (got[i] === undefined ? x : this.tensors([got[i]!])[0]));
+      },
+    };
   }
 
   /** Rank `root`'s values of each tensor (float32), e.g. the initial weights from rank 0. */

@@ -11,4 +11,4 @@ export { setLeanGradients, leanGradientsEnabled } from './lean-gradients';
 export { sgdMomentumStep, sgdMomentumStepInPlace, sgdMomentumUpdate, lerp, lerpInPlace, lerpUpdate, SGD_MOMENTUM, LERP } from './ops/optim';
 export type { SgdMomentumOptions } from './ops/optim';
 export { ProcessGroup, c10dError } from './distributed';
-export type { ProcessGroupOptions } from './distributed';
+export type { ProcessGroupOptions, PendingAllReduce } from './distributed';

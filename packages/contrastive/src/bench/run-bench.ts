@@ -118,12 +118,18 @@ async function dataParallelChild(w: Workload, steps: number): Promise<Run | null
     allReduce: timed(group.allReduce.bind(group)),
     allReduceBucketed: timed(group.allReduceBucketed.bind(group)),
     allReduceInPlace: timed(group.allReduceInPlace.bind(group)),
+    // started without blocking; the time blocked is the wait
+    allReduceStart: (xs, scale, slot) => {
+      const p = group.allReduceStart(xs, scale, slot);
+      return { wait: timed(p.wait) };
+    },
     allGather: timed(group.allGather.bind(group)),
     broadcast: timed(group.broadcast.bind(group)),
     barrier: () => group.barrier(),
     destroy: () => group.destroy(),
   };
   const m = new Moco({ method: 'mocov2', arch: w.arch, width: w.width, smallStem: w.smallStem, dim: 128, queueSize: w.queue, momentum: 0.999, temperature: 0.2, keyBnGroups: w.keyBnGroups, queryBnGroups: 2 }, 0, undefined, dist);
+  if (process.env.BENCH_DP_BUCKET_MB) m.bucketMb = Number(process.env.BENCH_DP_BUCKET_MB);
   const b = w.batch / world;
   const n = b * 3 * w.size * w.size;
   const q = Float32Array.from({ length: n }, (_, i) => Math.sin((i + rank * n) * 0.37));
