@@ -41,6 +41,7 @@ export interface PretrainArgs {
   'query-bn-groups'?: number;
   nproc?: number;
   'dist-timeout'?: number;
+  'bucket-mb'?: number;
   json: boolean;
 }
 
@@ -135,6 +136,7 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
       .option('workers', { type: 'number', describe: 'view-rendering worker threads (default 1)' })
       .option('query-bn-groups', { type: 'number', describe: 'BN groups of the query batch (default 1; with several processes, one per process as DDP)' })
       .option('nproc', { type: 'number', describe: 'data-parallel processes on this machine (c10d/Gloo; cores split between them). Across machines, start one per process with torchrun\'s RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (or under Slurm)' })
+      .option('bucket-mb', { type: 'number', default: 25, describe: "data parallel: gradient bucket size in MB (DDP's bucket_cap_mb); each bucket's all-reduce starts during the backward pass once it is full" })
       .option('dist-timeout', { type: 'number', default: 300, describe: 'seconds a collective waits for the other processes before failing (a dead process stops the rest)' })
       .option('skip-bad', { type: 'boolean', describe: 'train without the images that cannot be read (named on stderr; exit code 3) instead of stopping before training' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<PretrainArgs>,
@@ -144,6 +146,7 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
     const distEnv = distEnvFrom();
     const nproc = a.nproc ?? 1;
     if (!Number.isInteger(nproc) || nproc < 1) throw new DiloUsageError(`--nproc must be a positive integer, got ${a.nproc}`);
+    if (!(a['bucket-mb']! > 0)) throw new DiloUsageError(`--bucket-mb must be positive, got ${a['bucket-mb']}`);
     if (!(a['dist-timeout']! > 0)) throw new DiloUsageError(`--dist-timeout must be positive seconds, got ${a['dist-timeout']}`);
     if (nproc > 1 && !distEnv) {
       // the launcher: this same command line once per rank, with torchrun's variables
@@ -186,7 +189,7 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
     let result;
     try {
       if (a.resume) {
-        result = await pretrain({ out: a.resume, resume: true, maxSteps, makeSource, dist: dist ?? undefined });
+        result = await pretrain({ out: a.resume, resume: true, maxSteps, makeSource, dist: dist ?? undefined, bucketMb: a['bucket-mb'] });
       } else {
         const dilo = { p: a['dilo-p'] ?? 0, background: a.background ?? 'grey', maps: a.maps ? path.resolve(a.maps) : undefined };
         if (dilo.p > 0 && !dilo.maps) throw new DiloUsageError('--dilo-p > 0 needs --maps DIR');
@@ -219,7 +222,7 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
           if (err instanceof RangeError) throw new DiloUsageError(err.message);
           throw err;
         }
-        result = await pretrain({ out: path.resolve(need(a.out, 'out')), config: input, maxSteps, makeSource, dist: dist ?? undefined });
+        result = await pretrain({ out: path.resolve(need(a.out, 'out')), config: input, maxSteps, makeSource, dist: dist ?? undefined, bucketMb: a['bucket-mb'] });
       }
     } catch (err) {
       if (err instanceof RangeError) throw new DiloUsageError(err.message);

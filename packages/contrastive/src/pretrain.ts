@@ -105,6 +105,8 @@ export interface PretrainOptions {
    * same options; batches are sharded, gradients all-reduced, and only rank 0 writes the run folder.
    */
   dist?: Collectives;
+  /** data parallel: gradient bucket size in MB (default 25, DDP's); a run-time setting, so a resumed run may change it */
+  bucketMb?: number;
   /** progress bar on stderr (default true) */
   progress?: boolean;
   /** called after every step; throwing from it aborts the run without a checkpoint (tests simulate kill -9 this way) */
@@ -194,6 +196,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     { momentum: cfg.sgdMomentum, weightDecay: cfg.weightDecay },
     dist,
   );
+  if (opts.bucketMb !== undefined) moco.bucketMb = opts.bucketMb;
   let step = 0;
   let lastLoss: number | null = null;
   let lastSaved: { step: number; sha: string } | null = null;

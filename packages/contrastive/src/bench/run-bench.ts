@@ -281,6 +281,8 @@ async function dataParallelCase(w: Workload, o: { rounds: number; steps: number;
   const ddpScript = path.join(__dirname, '..', '..', 'bench', 'moco_torch_ddp.py');
   const variants: { name: string; run: () => Promise<Run> }[] = [
     { name: 'dilo2Processes', run: () => spawnGroup(process.execPath, [__filename, '--dp-child', String(o.steps)], { ...o.env, DILO_THREADS: per, OMP_NUM_THREADS: per }, procs) },
+    // the same with every gradient in one bucket, all-reduced after the backward pass (no overlap)
+    { name: 'dilo2ProcessesOneBucket', run: () => spawnGroup(process.execPath, [__filename, '--dp-child', String(o.steps)], { ...o.env, DILO_THREADS: per, OMP_NUM_THREADS: per, BENCH_DP_BUCKET_MB: '1000000' }, procs) },
     { name: 'dilo1Process', run: async () => spawnRun(process.execPath, [__filename, '--dp-child', String(o.steps)], o.env) },
     { name: 'pytorchDdp2Processes', run: () => spawnGroup(o.python, [ddpScript, JSON.stringify({ ...w, threads: Number(per), steps: o.steps })], { ...o.env, OMP_NUM_THREADS: per }, procs) },
   ];
@@ -300,6 +302,7 @@ async function dataParallelCase(w: Workload, o: { rounds: number; steps: number;
     ...Object.fromEntries(Object.entries(b).map(([k, v]) => [k, summary(v)])),
     speedRatioVsPytorchDdp: r2(b.dilo2Processes.imgPerSec / b.pytorchDdp2Processes.imgPerSec),
     speedRatioVsOneProcess: r2(b.dilo2Processes.imgPerSec / b.dilo1Process.imgPerSec),
+    speedRatioOverlapVsOneBucket: r2(b.dilo2Processes.imgPerSec / b.dilo2ProcessesOneBucket.imgPerSec),
     memoryRatioVsPytorchDdp: r2(b.dilo2Processes.peakRssMiB / b.pytorchDdp2Processes.peakRssMiB),
   };
   process.stderr.write(`dataParallel: dilo 2 processes ${r2(b.dilo2Processes.imgPerSec)} img/s vs PyTorch DDP ${r2(b.pytorchDdp2Processes.imgPerSec)} img/s: ${res.speedRatioVsPytorchDdp}x; vs dilo 1 process x ${o.threads} threads ${r2(b.dilo1Process.imgPerSec)} img/s: ${res.speedRatioVsOneProcess}x\n`);
