@@ -52,6 +52,8 @@ interface Run {
   error?: string;
   /** data parallel: ms per step rank 0 spent blocked in collectives */
   commMsPerStep?: number;
+  /** data parallel: ms per step of the parts every process runs on all weights (not sharded) */
+  phasesMsPerStep?: Record<string, number>;
 }
 
 /** One measurement, in this (child) process. */
@@ -130,6 +132,19 @@ async function dataParallelChild(w: Workload, steps: number): Promise<Run | null
   };
   const m = new Moco({ method: 'mocov2', arch: w.arch, width: w.width, smallStem: w.smallStem, dim: 128, queueSize: w.queue, momentum: 0.999, temperature: 0.2, keyBnGroups: w.keyBnGroups, queryBnGroups: 2 }, 0, undefined, dist);
   if (process.env.BENCH_DP_BUCKET_MB) m.bucketMb = Number(process.env.BENCH_DP_BUCKET_MB);
+  // where a step's time goes (the torch engine is synchronous: no read-back needed to time it)
+  const phases: Record<string, number> = { momentumUpdate: 0, keyEncoder: 0, sgd: 0 };
+  const phase = <A extends unknown[], R>(f: (...a: A) => R, key: string) => (...a: A): R => {
+    const t = performance.now();
+    try {
+      return f(...a);
+    } finally {
+      phases[key] += performance.now() - t;
+    }
+  };
+  m.momentumUpdate = phase(m.momentumUpdate.bind(m), 'momentumUpdate');
+  m.encodeKeys = phase(m.encodeKeys.bind(m), 'keyEncoder');
+  m.sgd.step = phase(m.sgd.step.bind(m.sgd), 'sgd');
   const b = w.batch / world;
   const n = b * 3 * w.size * w.size;
   const q = Float32Array.from({ length: n }, (_, i) => Math.sin((i + rank * n) * 0.37));
@@ -138,6 +153,7 @@ async function dataParallelChild(w: Workload, steps: number): Promise<Run | null
   for (let i = 0; i < 2; i++) m.step(q, k, b, w.size, lr);
   dist?.barrier();
   commMs = 0;
+  for (const key of Object.keys(phases)) phases[key] = 0;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) m.step(q, k, b, w.size, lr);
@@ -155,7 +171,7 @@ async function dataParallelChild(w: Workload, steps: number): Promise<Run | null
   }
   m.dispose();
   if (rank !== 0) return null;
-  return { imgPerSec: (steps * w.batch) / sec, imgPerCpuSec: (steps * w.batch) / cpuSec, msPerStep: (sec * 1000) / steps, steps, peakRssMiB: rss, backend: `${choice.backend} x${world}`, threads: choice.threads, ...(dist ? { commMsPerStep } : {}) };
+  return { imgPerSec: (steps * w.batch) / sec, imgPerCpuSec: (steps * w.batch) / cpuSec, msPerStep: (sec * 1000) / steps, steps, peakRssMiB: rss, backend: `${choice.backend} x${world}`, threads: choice.threads, ...(dist ? { commMsPerStep } : {}), phasesMsPerStep: Object.fromEntries(Object.entries(phases).map(([key, v]) => [key, Math.round(v / steps)])) };
 }
 
 /**
@@ -208,7 +224,7 @@ function best(runs: Run[]): Run {
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
-const summary = (r: Run) => ({ imgPerSec: r2(r.imgPerSec), imgPerCpuSec: r2(r.imgPerCpuSec), msPerStep: Math.round(r.msPerStep), steps: r.steps, peakRssMiB: Math.round(r.peakRssMiB), ...(r.backend ? { backend: r.backend, threads: r.threads } : {}), ...(r.commMsPerStep !== undefined ? { commMsPerStep: Math.round(r.commMsPerStep) } : {}) });
+const summary = (r: Run) => ({ imgPerSec: r2(r.imgPerSec), imgPerCpuSec: r2(r.imgPerCpuSec), msPerStep: Math.round(r.msPerStep), steps: r.steps, peakRssMiB: Math.round(r.peakRssMiB), ...(r.backend ? { backend: r.backend, threads: r.threads } : {}), ...(r.commMsPerStep !== undefined ? { commMsPerStep: Math.round(r.commMsPerStep) } : {}), ...(r.phasesMsPerStep ? { phasesMsPerStep: r.phasesMsPerStep } : {}) });
 const ratios = (a: Run, b: Run) => ({ speedRatio: r2(a.imgPerSec / b.imgPerSec), cpuTimeSpeedRatio: r2(a.imgPerCpuSec / b.imgPerCpuSec), memoryRatio: r2(a.peakRssMiB / b.peakRssMiB) });
 
 async function main(): Promise<void> {
@@ -284,6 +300,8 @@ async function dataParallelCase(w: Workload, o: { rounds: number; steps: number;
     // the same with every gradient in one bucket, all-reduced after the backward pass (no overlap)
     { name: 'dilo2ProcessesOneBucket', run: () => spawnGroup(process.execPath, [__filename, '--dp-child', String(o.steps)], { ...o.env, DILO_THREADS: per, OMP_NUM_THREADS: per, BENCH_DP_BUCKET_MB: '1000000' }, procs) },
     { name: 'dilo1Process', run: async () => spawnRun(process.execPath, [__filename, '--dp-child', String(o.steps)], o.env) },
+    // the scaling baseline: the same step on one core
+    { name: 'dilo1Process1Thread', run: async () => spawnRun(process.execPath, [__filename, '--dp-child', String(o.steps)], { ...o.env, DILO_THREADS: '1', OMP_NUM_THREADS: '1' }) },
     { name: 'pytorchDdp2Processes', run: () => spawnGroup(o.python, [ddpScript, JSON.stringify({ ...w, threads: Number(per), steps: o.steps })], { ...o.env, OMP_NUM_THREADS: per }, procs) },
   ];
   const runs: Record<string, Run[]> = {};
@@ -302,6 +320,9 @@ async function dataParallelCase(w: Workload, o: { rounds: number; steps: number;
     ...Object.fromEntries(Object.entries(b).map(([k, v]) => [k, summary(v)])),
     speedRatioVsPytorchDdp: r2(b.dilo2Processes.imgPerSec / b.pytorchDdp2Processes.imgPerSec),
     speedRatioVsOneProcess: r2(b.dilo2Processes.imgPerSec / b.dilo1Process.imgPerSec),
+    // speed-up over one core: 2 processes x 1 thread, and 1 process x 2 threads
+    scalingDilo2Processes: r2(b.dilo2Processes.imgPerSec / b.dilo1Process1Thread.imgPerSec),
+    scalingDilo1Process2Threads: r2(b.dilo1Process.imgPerSec / b.dilo1Process1Thread.imgPerSec),
     speedRatioOverlapVsOneBucket: r2(b.dilo2Processes.imgPerSec / b.dilo2ProcessesOneBucket.imgPerSec),
     memoryRatioVsPytorchDdp: r2(b.dilo2Processes.peakRssMiB / b.pytorchDdp2Processes.peakRssMiB),
   };
