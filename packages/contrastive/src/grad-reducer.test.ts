@@ -1,6 +1,6 @@
-import * as net from 'node:net';
 import { createProcessGroup, selectBackend, tf, type Collectives } from '@dilo/core';
 import { Moco } from './moco';
+import { freePort } from './launch';
 
 /**
  * The gradient reducer (DDP's buckets, started inside the backward pass) on a one-process c10d
@@ -19,17 +19,6 @@ beforeAll(async () => {
     process.stderr.write(`\n  SKIPPED gradient reducer test: ${(err as Error).message}\n\n`);
   }
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 type Start = { tensors: number; duringBackward: boolean; slot: number };
 
