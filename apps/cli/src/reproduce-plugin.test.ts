@@ -52,4 +52,14 @@ describe('reproduce grid plugin', () => {
     expect(t['repro.g.pretrain.dilo-snet-grey-p0.5-s0'].dependsOn).toContain('repro.g.maps.snet');
     expect(t['repro.g.pretrain.dilo-snet-grey-p0.5-s0'].options.command).toContain('--maps runs/reproduce/g/maps/snet');
   });
+
+  it('a method with no backgrounds only supplies the test masks (imagenette-32-e40)', () => {
+    const t = targetsOf({ ...grid, saliency: { rbd: { backgrounds: [] }, snet: grid.saliency.snet } });
+    const runs = Object.keys(t).filter((k) => k.startsWith('repro.g.pretrain.')).map((k) => k.slice('repro.g.pretrain.'.length)).sort();
+    expect(runs).toEqual(['dilo-snet-grey-p0.5-s0', 'moco-s0']);
+    expect(t['repro.g.eval.moco-s0'].options.command).toContain('--masks runs/reproduce/g/testmaps/rbd');
+    expect(t['repro.g.eval.moco-s0'].dependsOn).toContain('repro.g.testmaps.rbd');
+    // the rbd entry's own settings stay out of the method's --params
+    expect(t['repro.g.testmaps.rbd'].options.command).toContain("--method rbd --params '{}'");
+  });
 });
