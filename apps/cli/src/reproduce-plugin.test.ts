@@ -53,7 +53,7 @@ describe('reproduce grid plugin', () => {
     expect(t['repro.g.pretrain.dilo-snet-grey-p0.5-s0'].options.command).toContain('--maps runs/reproduce/g/maps/snet');
   });
 
-  it('a method with no backgrounds only supplies the test masks (imagenette-32-e40)', () => {
+  it('a method with no backgrounds only supplies the test masks', () => {
     const t = targetsOf({ ...grid, saliency: { rbd: { backgrounds: [] }, snet: grid.saliency.snet } });
     const runs = Object.keys(t).filter((k) => k.startsWith('repro.g.pretrain.')).map((k) => k.slice('repro.g.pretrain.'.length)).sort();
     expect(runs).toEqual(['dilo-snet-grey-p0.5-s0', 'moco-s0']);
