@@ -53,6 +53,18 @@ const resumablePretrain = (out, args) =>
 const resumableSaliencyNet = (out, args) =>
   resumable(out, args, 'checkpoint.dckpt', `${CLI} saliency train ${args} --out ${out} --json`, `${CLI} saliency train ${args} --out ${out} --resume --json`);
 
+// a grid with "extends" is its parent with the fields it names replaced; dataset and pretrain are
+// merged key by key (a longer schedule is `"pretrain": { "epochs": 40 }`)
+function resolveGrid(grids, name, seen = []) {
+  const grid = grids[name];
+  if (!grid.extends) return grid;
+  if (seen.includes(name)) throw new Error(`grid ${name}: "extends" loops (${[...seen, name].join(' -> ')})`);
+  if (!grids[grid.extends]) throw new Error(`grid ${name}: extends unknown grid '${grid.extends}'`);
+  const parent = resolveGrid(grids, grid.extends, [...seen, name]);
+  const { extends: _parent, $comment: _comment, ...own } = grid;
+  return { ...parent, ...own, dataset: { ...parent.dataset, ...own.dataset }, pretrain: { ...parent.pretrain, ...own.pretrain } };
+}
+
 function gridTargets(name, grid) {
   const data = expand(grid.dataset.path);
   const train = path.join(data, grid.dataset.train || 'train');
@@ -136,8 +148,8 @@ exports.createNodes = [
       const spec = JSON.parse(fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8'));
       const targets = {};
       const configurations = {};
-      for (const [name, grid] of Object.entries(spec.grids)) {
-        Object.assign(targets, gridTargets(name, grid));
+      for (const name of Object.keys(spec.grids)) {
+        Object.assign(targets, gridTargets(name, resolveGrid(spec.grids, name)));
         configurations[name] = { command: `nx run cli:repro.${name}.table --output-style=stream` };
       }
       targets.reproduce = {

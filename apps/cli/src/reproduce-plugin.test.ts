@@ -8,10 +8,10 @@ type CreateNodes = [string, (files: string[], options: unknown, context: { works
 // the Nx plugin is plain JS that nx.json loads by path (a workspace tool, not a package); load it the same way
 const plugin = require(path.join(__dirname, '..', '..', '..', 'tools', 'nx', 'reproduce-plugin.js')) as { createNodes: CreateNodes };
 
-function targetsOf(grid: unknown): Record<string, Target> {
+function targetsOf(grid: unknown, others: Record<string, unknown> = {}): Record<string, Target> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'dilo-plugin-'));
   mkdirSync(path.join(root, 'apps', 'cli'), { recursive: true });
-  writeFileSync(path.join(root, 'apps', 'cli', 'reproduce.json'), JSON.stringify({ grids: { g: grid } }));
+  writeFileSync(path.join(root, 'apps', 'cli', 'reproduce.json'), JSON.stringify({ grids: { g: grid, ...others } }));
   const [[, node]] = plugin.createNodes[1](['apps/cli/reproduce.json'], {}, { workspaceRoot: root });
   return node.projects['apps/cli'].targets;
 }
@@ -51,6 +51,18 @@ describe('reproduce grid plugin', () => {
     expect(runs).toEqual(['dilo-rbd-grey-p0.5-s0', 'dilo-rbd-images-p0.5-s0', 'dilo-snet-grey-p0.5-s0', 'moco-s0']);
     expect(t['repro.g.pretrain.dilo-snet-grey-p0.5-s0'].dependsOn).toContain('repro.g.maps.snet');
     expect(t['repro.g.pretrain.dilo-snet-grey-p0.5-s0'].options.command).toContain('--maps runs/reproduce/g/maps/snet');
+  });
+
+  it('a grid that extends another is the parent with its own fields, pretrain merged key by key', () => {
+    const t = targetsOf(grid, { long: { extends: 'g', backgrounds: ['grey'], pretrain: { epochs: 40 } } });
+    const runs = Object.keys(t).filter((k) => k.startsWith('repro.long.pretrain.')).map((k) => k.slice('repro.long.pretrain.'.length)).sort();
+    expect(runs).toEqual(['dilo-rbd-grey-p0.5-s0', 'dilo-snet-grey-p0.5-s0', 'moco-s0']);
+    // the parent's pretrain settings in the parent's order, epochs replaced
+    expect(t['repro.long.pretrain.moco-s0'].options.command).toContain('pretrain --data /data/set/train --method mocov2 --epochs 40 --seed 0 --out runs/reproduce/long/moco-s0/pretrain');
+    expect(t['repro.g.pretrain.moco-s0'].options.command).toContain('--method mocov2 --epochs 1 --seed 0');
+    expect(t['repro.long.snet.snet'].options.command).toContain('--out runs/reproduce/long/saliency-net/snet');
+    expect(() => targetsOf(grid, { bad: { extends: 'nope' } })).toThrow("grid bad: extends unknown grid 'nope'");
+    expect(() => targetsOf(grid, { a: { extends: 'b' }, b: { extends: 'a' } })).toThrow('"extends" loops');
   });
 
   it('a method with no backgrounds only supplies the test masks', () => {
