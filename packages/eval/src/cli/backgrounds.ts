@@ -14,7 +14,9 @@ export const backgroundsCommand: CommandModule<object, SourceArgs> = {
     if (a.features) throw new DiloUsageError('dilo eval backgrounds builds image variants, so it needs the encoder: --data with --checkpoint, --random-init or --pixels');
     const t0 = Date.now();
     const f = await resolveFeatures(a, { needMasks: true });
-    const probe = fastLinearProbe(f.train, f.test);
+    // the same probe as `dilo eval linear --seed`: its held-out split picks the weight decay, so
+    // `original` here equals that command's top-1
+    const probe = fastLinearProbe(f.train, f.test, { seed: a.seed });
     const splits = f.splits!;
     // the generated dataset's val splits are native variants of val-same
     const native = splits.synth && splits.test.root.endsWith('val-same')
@@ -27,6 +29,7 @@ export const backgroundsCommand: CommandModule<object, SourceArgs> = {
       seed: r.seed,
       variants: Object.fromEntries(Object.entries(r.variants).map(([k, v]) => [k, { ...v, top1: round(v.top1), top5: round(v.top5) }])),
       bgGap: r.bgGap === null ? null : round(r.bgGap),
+      probe: { wd: probe.wd },
       inputs: f.inputs,
       seconds: round((Date.now() - t0) / 1000, 2),
     };

@@ -24,7 +24,7 @@ export const camCommand: CommandModule<object, CamArgs> = {
     if (a.tolerance !== undefined && !(a.tolerance >= 0)) throw new DiloUsageError(`--tolerance must be >= 0, got ${a.tolerance}`);
     const t0 = Date.now();
     const f = await resolveFeatures(a, { convMap: true, needMasks: true });
-    const probe = fastLinearProbe(f.train, f.test);
+    const probe = fastLinearProbe(f.train, f.test, { seed: a.seed }); // as `dilo eval linear --seed`
     const r = await evaluateCam(f.splits!.test, f.test, probe.model, {
       transform: f.transform!, tolerance: a.tolerance, target: a.target, examples: a.examples, outDir: a.out ? path.join(a.out, 'cam') : undefined,
     });
@@ -34,6 +34,7 @@ export const camCommand: CommandModule<object, CamArgs> = {
       n: r.n,
       target: r.target,
       probeTop1: round(probe.top1),
+      probeWd: probe.wd,
       energyInside: round(r.energyInside),
       pointingAccuracy: round(r.pointingAccuracy),
       maskAreaFraction: round(r.maskAreaFraction),
