@@ -29,7 +29,7 @@ export const backgroundsCommand: CommandModule<object, SourceArgs> = {
       seed: r.seed,
       variants: Object.fromEntries(Object.entries(r.variants).map(([k, v]) => [k, { ...v, top1: round(v.top1), top5: round(v.top5) }])),
       bgGap: r.bgGap === null ? null : round(r.bgGap),
-      probe: { wd: probe.wd },
+      probe: { top1: round(probe.top1), wd: probe.wd }, // the same shape as `dilo eval cam`'s
       inputs: f.inputs,
       seconds: round((Date.now() - t0) / 1000, 2),
     };

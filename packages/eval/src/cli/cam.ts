@@ -33,8 +33,7 @@ export const camCommand: CommandModule<object, CamArgs> = {
       features: f.source,
       n: r.n,
       target: r.target,
-      probeTop1: round(probe.top1),
-      probeWd: probe.wd,
+      probe: { top1: round(probe.top1), wd: probe.wd }, // as `dilo eval backgrounds`
       energyInside: round(r.energyInside),
       pointingAccuracy: round(r.pointingAccuracy),
       maskAreaFraction: round(r.maskAreaFraction),
