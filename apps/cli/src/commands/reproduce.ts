@@ -41,6 +41,7 @@ const METRICS: [string, (e: EvalRunSummary) => number | null][] = [
   ['onlyBg', (e) => e.backgrounds?.['only-bg'] ?? null],
   ['bgGap', (e) => e.bgGap],
   ['camEnergyInside', (e) => e.camEnergyInside],
+  ['camPointing', (e) => e.camPointing],
 ];
 
 const tableCommand: CommandModule<object, TableArgs> = {
