@@ -109,8 +109,15 @@ describe('dilo CLI', () => {
       wd.push(lin.wd);
     }
     expect(wd[0]).not.toBe(wd[1]);
+    // the probe's own flags reach it in every command that fits it
+    const probeFlags = ['--pixels', '4', '--seed', '1', '--wd-grid', '0.5', '--holdout', '0.3'];
+    const linFlags = await last(['eval', 'linear', ...probeFlags]);
+    expect(linFlags.wd).toBe(0.5);
+    expect((await last(['eval', 'backgrounds', ...probeFlags])).probe).toEqual({ top1: linFlags.top1, wd: 0.5 });
     const lin = await last(['eval', 'linear', '--random-init', '--crop', '16', '--seed', '1']);
     const cam = await last(['eval', 'cam', '--random-init', '--crop', '16', '--seed', '1']);
     expect(cam.probe).toEqual({ top1: lin.top1, wd: lin.wd });
+    const camFlags = await last(['eval', 'cam', '--random-init', '--crop', '16', '--seed', '1', '--wd-grid', '0.5']);
+    expect(camFlags.probe.wd).toBe(0.5);
   }, 120_000);
 });

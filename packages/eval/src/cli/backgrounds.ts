@@ -2,21 +2,22 @@ import type { Argv, CommandModule } from 'yargs';
 import { DiloUsageError, printJsonResult } from '@dilo/core';
 import { BACKGROUND_VARIANTS } from '../backgrounds';
 import { evaluateBackgrounds } from '../backgrounds-eval';
-import { fastLinearProbe } from '../probe-fast';
 import { synthSplit } from '../synth-data';
-import { pct, resolveFeatures, round, saveResult, sourceOptions, type SourceArgs } from './common';
+import { fitProbe, pct, probeOptions, probeReport, resolveFeatures, round, saveResult, sourceOptions, type ProbeArgs, type SourceArgs } from './common';
 
-export const backgroundsCommand: CommandModule<object, SourceArgs> = {
+type BackgroundsArgs = SourceArgs & ProbeArgs;
+
+export const backgroundsCommand: CommandModule<object, BackgroundsArgs> = {
   command: 'backgrounds',
   describe: 'Background robustness (Backgrounds Challenge): accuracy on original / only-fg / only-bg / mixed-same / mixed-rand, and BG-gap',
-  builder: (y: Argv) => sourceOptions(y) as unknown as Argv<SourceArgs>,
+  builder: (y: Argv) => probeOptions(sourceOptions(y)) as unknown as Argv<BackgroundsArgs>,
   handler: async (a) => {
     if (a.features) throw new DiloUsageError('dilo eval backgrounds builds image variants, so it needs the encoder: --data with --checkpoint, --random-init or --pixels');
     const t0 = Date.now();
     const f = await resolveFeatures(a, { needMasks: true });
-    // the same probe as `dilo eval linear --seed`: its held-out split picks the weight decay, so
-    // `original` here equals that command's top-1
-    const probe = fastLinearProbe(f.train, f.test, { seed: a.seed });
+    // the same probe as `dilo eval linear` with the same --seed, --wd-grid and --holdout: its
+    // held-out split picks the weight decay, so `original` here equals that command's top-1
+    const probe = fitProbe(f.train, f.test, a);
     const splits = f.splits!;
     // the generated dataset's val splits are native variants of val-same
     const native = splits.synth && splits.test.root.endsWith('val-same')
@@ -29,7 +30,7 @@ export const backgroundsCommand: CommandModule<object, SourceArgs> = {
       seed: r.seed,
       variants: Object.fromEntries(Object.entries(r.variants).map(([k, v]) => [k, { ...v, top1: round(v.top1), top5: round(v.top5) }])),
       bgGap: r.bgGap === null ? null : round(r.bgGap),
-      probe: { top1: round(probe.top1), wd: probe.wd }, // the same shape as `dilo eval cam`'s
+      probe: probeReport(probe),
       inputs: f.inputs,
       seconds: round((Date.now() - t0) / 1000, 2),
     };

@@ -2,10 +2,9 @@ import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { DiloUsageError, printJsonResult } from '@dilo/core';
 import { evaluateCam } from '../cam-eval';
-import { fastLinearProbe } from '../probe-fast';
-import { pct, resolveFeatures, round, saveResult, sourceOptions, type SourceArgs } from './common';
+import { fitProbe, pct, probeOptions, probeReport, resolveFeatures, round, saveResult, sourceOptions, type ProbeArgs, type SourceArgs } from './common';
 
-interface CamArgs extends SourceArgs {
+interface CamArgs extends SourceArgs, ProbeArgs {
   tolerance?: number;
   target: 'label' | 'predicted';
   examples: number;
@@ -15,7 +14,7 @@ export const camCommand: CommandModule<object, CamArgs> = {
   command: 'cam',
   describe: 'Class activation maps of the linear probe over the last conv map: overlays and localization scores against masks',
   builder: (y: Argv) =>
-    sourceOptions(y)
+    probeOptions(sourceOptions(y))
       .option('tolerance', { type: 'number', describe: 'pointing-game tolerance in pixels (default: 15 px scaled from 224 px to the crop; 0 = strict)' })
       .option('target', { choices: ['label', 'predicted'] as const, default: 'label' as const, describe: "which class's map is scored" })
       .option('examples', { type: 'number', default: 8, describe: 'overlay PNGs to write under OUT/cam (needs --out)' }) as unknown as Argv<CamArgs>,
@@ -24,7 +23,7 @@ export const camCommand: CommandModule<object, CamArgs> = {
     if (a.tolerance !== undefined && !(a.tolerance >= 0)) throw new DiloUsageError(`--tolerance must be >= 0, got ${a.tolerance}`);
     const t0 = Date.now();
     const f = await resolveFeatures(a, { convMap: true, needMasks: true });
-    const probe = fastLinearProbe(f.train, f.test, { seed: a.seed }); // as `dilo eval linear --seed`
+    const probe = fitProbe(f.train, f.test, a); // as `dilo eval linear` with the same flags
     const r = await evaluateCam(f.splits!.test, f.test, probe.model, {
       transform: f.transform!, tolerance: a.tolerance, target: a.target, examples: a.examples, outDir: a.out ? path.join(a.out, 'cam') : undefined,
     });
@@ -33,7 +32,7 @@ export const camCommand: CommandModule<object, CamArgs> = {
       features: f.source,
       n: r.n,
       target: r.target,
-      probe: { top1: round(probe.top1), wd: probe.wd }, // as `dilo eval backgrounds`
+      probe: probeReport(probe),
       energyInside: round(r.energyInside),
       pointingAccuracy: round(r.pointingAccuracy),
       maskAreaFraction: round(r.maskAreaFraction),

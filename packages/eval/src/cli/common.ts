@@ -8,6 +8,7 @@ import { checkpointExtractor } from '../checkpoint-extractor';
 import type { FeatureExtractor } from '../extractor';
 import { extractFeatureSet } from '../extract';
 import { readFeatures, type FeatureSet } from '../features';
+import { DEFAULT_WD_GRID, fastLinearProbe, type FastProbeOptions, type FastProbeResult } from '../probe-fast';
 import { isSynthDataset, synthSplit } from '../synth-data';
 import type { EvalTransform } from '../transform';
 
@@ -160,4 +161,31 @@ export function pct(v: number): string {
 
 export function round(v: number, digits = 4): number {
   return Number.isFinite(v) ? +v.toFixed(digits) : v;
+}
+
+/** The fast linear probe's options. `eval linear`, `eval backgrounds` and `eval cam` all take them,
+ * so that under the same flags the three fit the same probe (held-out split, weight decay). */
+export interface ProbeArgs {
+  'wd-grid'?: string;
+  holdout: number;
+  seed: number;
+}
+
+export function probeOptions<T>(y: Argv<T>): Argv<T & ProbeArgs> {
+  return y
+    .option('wd-grid', { type: 'string', describe: `fast probe weight decays, comma-separated (default ${DEFAULT_WD_GRID.join(',')})` })
+    .option('holdout', { type: 'number', default: 0.2, describe: 'fraction of the training set held out for the weight-decay search' }) as unknown as Argv<T & ProbeArgs>;
+}
+
+/** fastLinearProbe with the command's --wd-grid, --holdout and --seed, checked */
+export function fitProbe(train: FeatureSet, test: FeatureSet, a: ProbeArgs, onStep?: FastProbeOptions['onStep']): FastProbeResult {
+  const grid = a['wd-grid'] ? a['wd-grid'].split(',').map(Number) : DEFAULT_WD_GRID;
+  if (grid.some((w) => !(w >= 0))) throw new DiloUsageError(`--wd-grid must be non-negative numbers, got '${a['wd-grid']}'`);
+  if (!(a.holdout > 0 && a.holdout < 1)) throw new DiloUsageError(`--holdout must be in (0, 1), got ${a.holdout}`);
+  return fastLinearProbe(train, test, { wdGrid: grid, holdout: a.holdout, seed: a.seed, onStep });
+}
+
+/** how commands that fit the probe as a step report it */
+export function probeReport(p: FastProbeResult): { top1: number; wd: number } {
+  return { top1: round(p.top1), wd: p.wd };
 }

@@ -1,30 +1,25 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DiloUsageError, printJsonResult, decodeImage } from '@dilo/core';
-import { fastLinearProbe, DEFAULT_WD_GRID } from '../probe-fast';
 import { mocoLinearProbe } from '../probe-moco';
 import { mocoLinearProbeImages } from '../probe-moco-images';
-import { pct, resolveExtractor, resolveFeatures, resolveSplits, round, saveResult, sourceOptions, type SourceArgs } from './common';
+import { fitProbe, pct, probeOptions, resolveExtractor, resolveFeatures, resolveSplits, round, saveResult, sourceOptions, type ProbeArgs, type SourceArgs } from './common';
 
-interface LinearArgs extends SourceArgs {
+interface LinearArgs extends SourceArgs, ProbeArgs {
   protocol: 'fast' | 'moco' | 'moco-images';
   epochs: number;
   lr: number;
   'batch-size': number;
-  'wd-grid'?: string;
-  holdout: number;
 }
 
 export const linearCommand: CommandModule<object, LinearArgs> = {
   command: 'linear',
   describe: 'Linear probe: fast L-BFGS logistic regression with a weight-decay search, or the MoCo SGD protocol',
   builder: (y: Argv) =>
-    sourceOptions(y)
+    probeOptions(sourceOptions(y))
       .option('protocol', { choices: ['fast', 'moco', 'moco-images'] as const, default: 'fast' as const, describe: 'fast: L-BFGS on cached features; moco: SGD lr 30 on cached features; moco-images: SGD with RandomResizedCrop+flip through the encoder' })
       .option('epochs', { type: 'number', default: 100, describe: 'MoCo protocol epochs (lr x0.1 at 60% and 80%)' })
       .option('lr', { type: 'number', default: 30, describe: 'MoCo protocol learning rate' })
-      .option('batch-size', { type: 'number', default: 256, describe: 'MoCo protocol batch size' })
-      .option('wd-grid', { type: 'string', describe: `fast probe weight decays, comma-separated (default ${DEFAULT_WD_GRID.join(',')})` })
-      .option('holdout', { type: 'number', default: 0.2, describe: 'fraction of the training set held out for the weight-decay search' }) as unknown as Argv<LinearArgs>,
+      .option('batch-size', { type: 'number', default: 256, describe: 'MoCo protocol batch size' }) as unknown as Argv<LinearArgs>,
   handler: async (a) => {
     const t0 = Date.now();
     let result: Record<string, unknown>;
@@ -41,10 +36,7 @@ export const linearCommand: CommandModule<object, LinearArgs> = {
         const r = mocoLinearProbe(f.train, f.test, { epochs: a.epochs, lr: a.lr, batchSize: a['batch-size'], seed: a.seed });
         result = { protocol: a.protocol, features: f.source, top1: r.top1, top5: r.top5, n: r.n, epochs: r.epochs, history: r.history, inputs: f.inputs };
       } else {
-        const grid = a['wd-grid'] ? a['wd-grid'].split(',').map(Number) : DEFAULT_WD_GRID;
-        if (grid.some((w) => !(w >= 0))) throw new DiloUsageError(`--wd-grid must be non-negative numbers, got '${a['wd-grid']}'`);
-        if (!(a.holdout > 0 && a.holdout < 1)) throw new DiloUsageError(`--holdout must be in (0, 1), got ${a.holdout}`);
-        const r = fastLinearProbe(f.train, f.test, { wdGrid: grid, holdout: a.holdout, seed: a.seed, onStep: (e) => process.stderr.write(`linear: ${e.phase} wd=${e.wd}${e.heldOutTop1 !== undefined ? ` held-out top-1 ${pct(e.heldOutTop1)}` : ''}\n`) });
+        const r = fitProbe(f.train, f.test, a, (e) => process.stderr.write(`linear: ${e.phase} wd=${e.wd}${e.heldOutTop1 !== undefined ? ` held-out top-1 ${pct(e.heldOutTop1)}` : ''}\n`));
         result = { protocol: a.protocol, features: f.source, top1: r.top1, top5: r.top5, n: r.n, wd: r.wd, trainTop1: r.trainTop1, search: r.search, iterations: r.iterations, converged: r.converged, inputs: f.inputs };
       }
     }
