@@ -231,8 +231,8 @@ export const pretrainCommand: CommandModule<object, PretrainArgs> = {
       dist?.destroy();
     }
     if (!lead) return; // rank 0 reports for the group
-    const out = { ...result, inputs: (inputs as SkipReport | null)?.counts() ?? null, backend: choice.backend, imgPerSec: +result.imgPerSec.toFixed(3), seconds: +result.seconds.toFixed(2) };
+    const out = { ...result, inputs: (inputs as SkipReport | null)?.counts() ?? null, backend: choice.backend, imgPerSec: +result.imgPerSec.toFixed(3), seconds: +result.seconds.toFixed(2), dataSeconds: +result.dataSeconds.toFixed(2) };
     if (a.json) printJsonResult(out);
-    else process.stdout.write(`pretrain: step ${out.step}, loss ${out.finalLoss.toFixed(4)}, ${out.imgPerSec} img/s; checkpoint ${out.checkpoint} (weights sha256 ${out.weightsSha256.slice(0, 16)}...)\n`);
+    else process.stdout.write(`pretrain: step ${out.step}, loss ${out.finalLoss.toFixed(4)}, ${out.imgPerSec} img/s (${out.seconds > 0 ? Math.round((100 * out.dataSeconds) / out.seconds) : 0}% of the time waiting for views); checkpoint ${out.checkpoint} (weights sha256 ${out.weightsSha256.slice(0, 16)}...)\n`);
   },
 };

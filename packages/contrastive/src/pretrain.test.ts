@@ -118,3 +118,31 @@ test('a NaN loss stops the run with a clear message and keeps the last good chec
   const kept = await readCheckpoint(lastCheckpointPath(run));
   expect(kept.header.state.step).toBe(4);
 });
+
+test('the time spent waiting for the view loader is measured per step and for the run', async () => {
+  const files = await listTrainingImages(trainDir());
+  const base = new SimpleViewSource(files, 8, 16, 3);
+  const delayMs = 120;
+  // a loader that needs 120 ms per batch before handing it over (a slow decode, too few workers)
+  const slow: ViewBatchSource = {
+    batchesPerEpoch: base.batchesPerEpoch,
+    async *epoch(e, from) {
+      for await (const batch of base.epoch(e, from)) {
+        await new Promise((r) => setTimeout(r, delayMs));
+        yield batch;
+      }
+    },
+  };
+  const run = path.join(tmp, 'slow-loader');
+  const steps = 4;
+  const r = await pretrain({ out: run, config: { ...CONFIG }, source: slow, maxSteps: steps, progress: false });
+  expect(r.dataSeconds).toBeGreaterThanOrEqual((steps * (delayMs - 5)) / 1000);
+  expect(r.dataSeconds).toBeLessThanOrEqual(r.seconds);
+  const metrics = (await fs.readFile(path.join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const stepLines = metrics.filter((m) => m.event === 'step');
+  expect(stepLines).toHaveLength(steps);
+  for (const m of stepLines) expect(m.dataSeconds).toBeGreaterThanOrEqual((delayMs - 5) / 1000);
+  // the training step itself is not counted as waiting: the same run on the undelayed source waits less
+  const fast = await pretrain({ out: path.join(tmp, 'fast-loader'), config: { ...CONFIG }, source: base, maxSteps: steps, progress: false });
+  expect(fast.dataSeconds).toBeLessThan(r.dataSeconds - (steps * delayMs * 0.8) / 1000);
+});

@@ -122,6 +122,12 @@ export interface PretrainResult {
   finalLoss: number;
   imgPerSec: number;
   seconds: number;
+  /**
+   * seconds the training loop waited for the view loader (MoCo's "Data" meter, summed over the
+   * run's steps); near 0 when the loader keeps up, a large share of `seconds` when it is the
+   * bottleneck (more --workers, or fewer torch threads, then help)
+   */
+  dataSeconds: number;
   resumedFrom: number | null;
 }
 
@@ -235,13 +241,17 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const progress = new Progress({ label: 'pretrain', total: (total - step) * cfg.batch, silent: opts.progress === false || !lead });
   const t0 = Date.now();
   let images = 0;
+  let dataMs = 0;
   try {
     outer: while (step < total) {
       const epoch = Math.floor(step / bpe);
       const lr = learningRate(cfg.lr, cfg.schedule, epoch, cfg.epochs);
+      let waitFrom = Date.now();
       for await (const b of source.epoch(epoch, step % bpe)) {
         if (b.size !== cfg.size || b.n * world !== cfg.batch) throw new Error(`view source gave a batch of ${b.n} x ${b.size}px, the run is configured for ${cfg.batch / world} x ${cfg.size}px per process`);
         const ts = Date.now();
+        const dataSeconds = (ts - waitFrom) / 1000;
+        dataMs += ts - waitFrom;
         const r = moco.step(b.query, b.key, b.n, b.size, lr);
         if (!Number.isFinite(r.loss)) {
           const keep = lastSaved ? `the last good checkpoint ${ckptFile} (step ${lastSaved.step}) is kept` : 'no checkpoint had been written yet';
@@ -252,11 +262,12 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
         images += b.n * world;
         lastLoss = r.loss;
         const imgPerSec = images / ((Date.now() - t0) / 1000);
-        log.write('step', { step, epoch, loss: r.loss, accuracy: r.accuracy, lr, stepSeconds: (Date.now() - ts) / 1000, imgPerSec });
-        progress.tick(b.n * world, { loss: r.loss, lr, ep: epoch });
+        log.write('step', { step, epoch, loss: r.loss, accuracy: r.accuracy, lr, stepSeconds: (Date.now() - ts) / 1000, dataSeconds, imgPerSec });
+        progress.tick(b.n * world, { loss: r.loss, lr, ep: epoch, wait: `${Math.round((100 * dataMs) / Math.max(1, Date.now() - t0))}%` });
         opts.onStep?.(step, r.loss);
         if (step % cfg.checkpointEvery === 0 || step % bpe === 0 || step === total) await save();
         if (step >= total) break outer;
+        waitFrom = Date.now();
       }
     }
   } finally {
@@ -274,6 +285,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     finalLoss: lastLoss ?? NaN,
     imgPerSec: seconds > 0 ? images / seconds : 0,
     seconds,
+    dataSeconds: dataMs / 1000,
     resumedFrom,
   };
   log.write('end', { ...result });
