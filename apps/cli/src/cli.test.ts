@@ -57,6 +57,15 @@ describe('dilo CLI', () => {
       mkdirSync(path.join(dir, name, 'eval'), { recursive: true });
       writeFileSync(path.join(dir, name, 'eval', 'summary.json'), JSON.stringify(summary(linear, gap)));
     }
+    // pre-training logs: moco-s0 and -s1 timed (s1 resumed: its log keeps each step once), moco-s2 from before the data-wait field
+    const log = (name: string, steps: [number, number?][]) => {
+      mkdirSync(path.join(dir, name, 'pretrain'), { recursive: true });
+      const lines = [{ event: 'start', step: 0, config: { batch: 8 } }, ...steps.map(([stepSeconds, dataSeconds], i) => ({ event: 'step', step: i + 1, stepSeconds, ...(dataSeconds === undefined ? {} : { dataSeconds }) })), { event: 'checkpoint', step: steps.length }];
+      writeFileSync(path.join(dir, name, 'pretrain', 'metrics.jsonl'), lines.map((l) => JSON.stringify(l) + '\n').join(''));
+    };
+    log('moco-s0', [[0.5, 0.5], [1.5, 0.5]]); // 3 s, 16 images, waiting 1 s
+    log('moco-s1', [[1, 0], [0.5, 0.5], [2, 0]]); // 4 s, 24 images, waiting 0.5 s
+    log('moco-s2', [[1], [1]]);
     mkdirSync(path.join(dir, 'moco-s3', 'pretrain'), { recursive: true }); // not evaluated yet
     mkdirSync(path.join(dir, 'scratch', 'eval'), { recursive: true }); // not a grid run: reported, not grouped
     writeFileSync(path.join(dir, 'scratch', 'eval', 'summary.json'), JSON.stringify(summary(0.9, 0)));
@@ -83,10 +92,22 @@ describe('dilo CLI', () => {
     // CAM pointing accuracy is a column too (the docs' "pointing"): same diffs as linear here
     expect(moco.camPointing.mean).toBeCloseTo(0.4667 - 0.2, 4);
     expect(d.camPointing.mean).toBeCloseTo(0.4 / 3, 10);
+    // pre-training cost over the seeds with timed logs: 3 s and 4 s; 16/3 and 24/4 img/s; waiting 1/3 and 1/8
+    expect(moco.pretrain.seconds.perSeed).toEqual({ s0: 3, s1: 4 });
+    expect(moco.pretrain.seconds.mean).toBeCloseTo(3.5, 10);
+    expect(moco.pretrain.imgPerSec.mean).toBeCloseTo((16 / 3 + 6) / 2, 10);
+    expect(moco.pretrain.dataShare.perSeed.s0).toBeCloseTo(1 / 3, 10);
+    expect(moco.pretrain.dataShare.perSeed.s1).toBeCloseTo(1 / 8, 10);
+    expect(t.rows.find((x: { config: string }) => x.config === 'dilo-rbd-grey-p0.5').pretrain).toBeNull();
     expect(JSON.parse(readFileSync(path.join(dir, 'table.json'), 'utf8')).paired).toHaveLength(1);
     const text = await run(['reproduce', 'table', '--grid', 'imagenette-32', '--dir', dir]);
     expect(text.out).toMatch(/paired difference vs moco/);
     expect(text.out).toMatch(/linearTop1 \+13\.3 ± 5\.8 \(3\/3, p 0\.06\)/);
+    expect(text.out).toMatch(/moco \(2\)\s+4 ± 1 s\s+5\.7 img\/s\s+wait 22\.9%/);
+    writeFileSync(path.join(dir, 'moco-s0', 'pretrain', 'metrics.jsonl'), '{"event":"start"\n');
+    const bad = await run(['reproduce', 'table', '--grid', 'imagenette-32', '--dir', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/moco-s0\/pretrain\/metrics\.jsonl: line 1 is not JSON/);
   });
 
   it('eval backgrounds and eval cam fit the same probe as eval linear under --seed (same weight decay, original = linear top-1)', async () => {

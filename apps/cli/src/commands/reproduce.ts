@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { printJsonResult, findWorkspaceRoot, writeFileAtomic, DiloUsageError } from '@dilo/core';
+import { printJsonResult, findWorkspaceRoot, writeFileAtomic, DiloInputError, DiloUsageError } from '@dilo/core';
 import { evaluateRun, type EvalRunSummary } from '../pipeline/demo';
 import { meanStd, pairedDifference } from '../pipeline/seed-stats';
 
@@ -44,6 +44,44 @@ const METRICS: [string, (e: EvalRunSummary) => number | null][] = [
   ['camPointing', (e) => e.camPointing],
 ];
 
+/**
+ * A run's pre-training cost from its pretrain/metrics.jsonl: the time in training steps plus the
+ * time waiting for views, summed over the logged steps (start-up and checkpoint writes left out),
+ * so a resumed run counts each step once. null when the run has no log, or when its log predates
+ * the data-wait field (then the wait is unknown and the time would be undercounted).
+ */
+export function pretrainCost(runDir: string): { seconds: number; imgPerSec: number; dataShare: number } | null {
+  const file = path.join(runDir, 'pretrain', 'metrics.jsonl');
+  if (!existsSync(file)) return null;
+  let batch: number | null = null;
+  let seconds = 0, data = 0, steps = 0;
+  for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
+    if (!line.trim()) continue;
+    let e: { event?: string; config?: { batch?: number }; stepSeconds?: number; dataSeconds?: number };
+    try {
+      e = JSON.parse(line);
+    } catch {
+      throw new DiloInputError(file, `line ${i + 1} is not JSON`);
+    }
+    if (e.event === 'start' && batch === null) batch = e.config?.batch ?? null;
+    if (e.event !== 'step') continue;
+    if (typeof e.dataSeconds !== 'number' || typeof e.stepSeconds !== 'number') return null;
+    seconds += e.stepSeconds + e.dataSeconds;
+    data += e.dataSeconds;
+    steps++;
+  }
+  if (batch === null || steps === 0 || seconds <= 0) return null;
+  return { seconds, imgPerSec: (steps * batch) / seconds, dataShare: data / seconds };
+}
+
+type PretrainCost = NonNullable<ReturnType<typeof pretrainCost>>;
+
+/** mean ± std over seeds of one pre-training cost figure, with the per-seed values */
+function costStat(runs: Map<string, PretrainCost>, k: keyof PretrainCost) {
+  const perSeed = Object.fromEntries([...runs].map(([seed, c]) => [seed, c[k]]));
+  return { ...meanStd(Object.values(perSeed)), perSeed };
+}
+
 const tableCommand: CommandModule<object, TableArgs> = {
   command: 'table',
   describe: 'Results table of a reproduction grid: mean ± std over seeds for every configuration, and each DiLo configuration minus MoCo on the same seeds',
@@ -61,6 +99,7 @@ const tableCommand: CommandModule<object, TableArgs> = {
     const dir = a.dir ?? path.join(root, 'runs', 'reproduce', a.grid);
     // config -> seed -> evaluation
     const groups = new Map<string, Map<string, EvalRunSummary>>();
+    const costs = new Map<string, Map<string, PretrainCost>>();
     const missing: string[] = [];
     const unnamed: string[] = [];
     for (const name of existsSync(dir) ? readdirSync(dir).sort() : []) {
@@ -74,6 +113,11 @@ const tableCommand: CommandModule<object, TableArgs> = {
       const [, key, seed] = m;
       if (!groups.has(key)) groups.set(key, new Map());
       groups.get(key)!.set(seed, JSON.parse(readFileSync(f, 'utf8')) as EvalRunSummary);
+      const cost = pretrainCost(path.join(dir, name));
+      if (cost) {
+        if (!costs.has(key)) costs.set(key, new Map());
+        costs.get(key)!.set(seed, cost);
+      }
     }
     const perSeed = (runs: Map<string, EvalRunSummary>, get: (e: EvalRunSummary) => number | null) =>
       Object.fromEntries([...runs].map(([seed, e]) => [seed, get(e)]).filter((kv): kv is [string, number] => kv[1] !== null));
@@ -84,6 +128,8 @@ const tableCommand: CommandModule<object, TableArgs> = {
         const xs = perSeed(runs, get);
         return [m, Object.keys(xs).length ? { ...meanStd(Object.values(xs)), perSeed: xs } : null];
       })),
+      // what the configuration costs to pre-train (runs whose log has the data-wait field)
+      pretrain: costs.has(config) ? { seconds: costStat(costs.get(config)!, 'seconds'), imgPerSec: costStat(costs.get(config)!, 'imgPerSec'), dataShare: costStat(costs.get(config)!, 'dataShare') } : null,
     }));
     // every DiLo configuration against plain MoCo on the same seeds (treatment minus baseline)
     const baseline = groups.get('moco');
@@ -103,6 +149,14 @@ const tableCommand: CommandModule<object, TableArgs> = {
       process.stdout.write('\npaired difference vs moco, same seeds: mean ± std of the differences (seeds higher / seeds, two-sided paired-t p)\n');
       const fmtD = (v: unknown) => { const d = v as ReturnType<typeof pairedDifference>; return d ? `${(100 * d.mean) >= 0 ? '+' : ''}${(100 * d.mean).toFixed(1)} ± ${(100 * d.std).toFixed(1)} (${d.higher}/${d.n}${d.p === null ? '' : `, p ${d.p.toFixed(2)}`})` : '–'; };
       for (const r of paired) process.stdout.write(`${r.config.padEnd(32)}${METRICS.map(([m]) => `${m} ${fmtD(cell(r, m))}`).join('; ')}\n`);
+    }
+    const timed = rows.filter((r) => r.pretrain);
+    if (timed.length) {
+      process.stdout.write('\npre-training, mean ± std over the seeds with a timed log: seconds in steps + waiting for views; img/s; share of it waiting\n');
+      for (const r of timed) {
+        const c = r.pretrain!;
+        process.stdout.write(`${`${r.config} (${c.seconds.n})`.padEnd(32)}${`${c.seconds.mean.toFixed(0)} ± ${c.seconds.std.toFixed(0)} s`.padStart(16)}${`${c.imgPerSec.mean.toFixed(1)} img/s`.padStart(16)}${`wait ${(100 * c.dataShare.mean).toFixed(1)}%`.padStart(14)}\n`);
+      }
     }
     if (missing.length) process.stdout.write(`runs without evaluation: ${missing.join(', ')}\n`);
     if (unnamed.length) process.stdout.write(`folders that are not <config>-s<seed> runs (ignored): ${unnamed.join(', ')}\n`);
