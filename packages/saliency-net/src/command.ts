@@ -22,6 +22,7 @@ interface TrainArgs {
   'iou-weight': number;
   'confidence-weight': boolean;
   keep: number;
+  augment: 'flip' | 'noisy';
   seed: number;
   resume: boolean;
   'max-steps'?: number;
@@ -69,6 +70,7 @@ export const saliencyTrainCommand: CommandModule<object, TrainArgs> = {
       .option('iou-weight', { type: 'number', default: SALIENCY_NET_DEFAULTS.iouWeight, describe: 'weight of the IoU term next to BCE (BASNet hybrid loss without SSIM)' })
       .option('confidence-weight', { type: 'boolean', default: SALIENCY_NET_DEFAULTS.confidenceWeighted, describe: "weight each pixel's BCE by the pseudo-mask's confidence |2t - 1| (unsure pixels count less)" })
       .option('keep', { type: 'number', default: SALIENCY_NET_DEFAULTS.keepFraction, describe: 'train on this fraction of the images: those whose pseudo-masks are the most confident (mean |2t - 1|)' })
+      .option('augment', { type: 'string', choices: ['flip', 'noisy'], default: SALIENCY_NET_DEFAULTS.augment, describe: "the student's input noise: flips only, or 'noisy' (random resized crop 0.4-1, colour jitter 0.4 p 0.8, greyscale p 0.2; the mask is cropped with the image)" })
       .option('seed', { type: 'number', default: SALIENCY_NET_DEFAULTS.seed })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out (same settings)' })
       .option('max-steps', { type: 'number', describe: 'stop after this many steps in total (checkpointed; --resume continues)' })
@@ -91,6 +93,7 @@ export const saliencyTrainCommand: CommandModule<object, TrainArgs> = {
       iouWeight: a['iou-weight'],
       confidenceWeighted: a['confidence-weight'],
       keepFraction: a.keep,
+      augment: a.augment,
       seed: a.seed,
       pseudo: sources.map((s) => s.label),
     };

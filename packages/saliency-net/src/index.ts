@@ -2,6 +2,7 @@
 export * from './unet';
 export * from './loss';
 export * from './pseudo-set';
+export * from './student-noise';
 export * from './onnx-export';
 export * from './train';
 export * from './command';

@@ -8,6 +8,7 @@ import { UNet, UNET_DEFAULTS, unetStride, type UNetConfig } from './unet';
 import { saliencyLoss } from './loss';
 import { batchArrays, IMAGENET_MEAN, IMAGENET_STD, keepMostConfident, type PseudoMaskedSet } from './pseudo-set';
 import { unetToOnnx } from './onnx-export';
+import { drawNoisePlan, noisyBatchArrays } from './student-noise';
 
 /** Everything that defines a training run (saved in its checkpoint; --resume must match it). */
 export interface SaliencyNetConfig {
@@ -26,6 +27,11 @@ export interface SaliencyNetConfig {
   confidenceWeighted: boolean;
   /** train on this fraction of the images, those with the most confident pseudo-masks (1: all) */
   keepFraction: number;
+  /**
+   * input noise of the student: 'flip' (horizontal flips only) or 'noisy' (random resized crop,
+   * colour jitter and greyscale as well, STUDENT_NOISE; the mask is cropped with the image)
+   */
+  augment: 'flip' | 'noisy';
   seed: number;
   /** the unsupervised methods whose maps are the targets (recorded, not used here) */
   pseudo: string[];
@@ -43,6 +49,7 @@ export const SALIENCY_NET_DEFAULTS: Omit<SaliencyNetConfig, 'pseudo'> = {
   iouWeight: 1,
   confidenceWeighted: false,
   keepFraction: 1,
+  augment: 'flip',
   seed: 0,
 };
 
@@ -57,6 +64,7 @@ export function validateSaliencyNetConfig(c: SaliencyNetConfig): void {
   if (!(c.lr > 0)) bad(`--lr must be positive, got ${c.lr}`);
   if (!(c.momentum >= 0 && c.momentum < 1)) bad(`--momentum must be in [0, 1), got ${c.momentum}`);
   if (!(c.weightDecay >= 0)) bad(`--weight-decay must be >= 0, got ${c.weightDecay}`);
+  if (c.augment !== 'flip' && c.augment !== 'noisy') bad(`--augment must be flip or noisy, got '${String(c.augment)}'`);
   if (!(c.keepFraction > 0 && c.keepFraction <= 1)) bad(`--keep must be in (0, 1], got ${c.keepFraction}`);
   if (!Number.isInteger(c.warmupSteps) || c.warmupSteps < 0) bad(`--warmup-steps must be a non-negative integer, got ${c.warmupSteps}`);
 }
@@ -144,6 +152,15 @@ export function stepBatch(c: SaliencyNetConfig, n: number, epoch: number, stepIn
   return { indices, flips: indices.map(() => flipRng.bernoulli(0.5)) };
 }
 
+/** the network input and target of one step: flips only, or each sample's noise plan (a function of the seed) */
+export function stepArrays(c: SaliencyNetConfig, data: PseudoMaskedSet, epoch: number, stepInEpoch: number): { x: Float32Array; y: Float32Array; n: number } {
+  const { indices, flips } = stepBatch(c, data.n, epoch, stepInEpoch);
+  if (c.augment === 'flip') return { ...batchArrays(data, indices, flips), n: indices.length };
+  const noiseRng = new Rng(c.seed).stream('epoch', epoch, 'step', stepInEpoch, 'noise');
+  const plans = indices.map((_, j) => drawNoisePlan(noiseRng.stream(j), data.size));
+  return { ...noisyBatchArrays(data, indices, plans), n: indices.length };
+}
+
 export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<TrainSaliencyNetResult> {
   const c = opts.config;
   validateSaliencyNetConfig(c);
@@ -193,14 +210,13 @@ export async function trainSaliencyNet(opts: TrainSaliencyNetOptions): Promise<T
     while (step < stopAt) {
       const epoch = Math.floor(step / stepsPerEpoch);
       const inEpoch = step % stepsPerEpoch;
-      const { indices, flips } = stepBatch(c, data.n, epoch, inEpoch);
-      const { x, y } = batchArrays(data, indices, flips);
+      const { x, y, n } = stepArrays(c, data, epoch, inEpoch);
       const S = c.size;
       const lr = saliencyNetLr(c, step, totalSteps);
-      const { loss, bce, iou } = tf.tidy(() => saliencyNetStep(net, sgd, tf.tensor4d(x, [indices.length, S, S, 3]), tf.tensor4d(y, [indices.length, S, S, 1]), lr, c.iouWeight, c.confidenceWeighted));
+      const { loss, bce, iou } = tf.tidy(() => saliencyNetStep(net, sgd, tf.tensor4d(x, [n, S, S, 3]), tf.tensor4d(y, [n, S, S, 1]), lr, c.iouWeight, c.confidenceWeighted));
       if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${step + 1} (lr ${lr}); the last checkpoint (step ${lastSaved}) is intact. Lower --lr.`);
       step++;
-      images += indices.length;
+      images += n;
       recent.push({ loss, bce, iou });
       if (recent.length > Math.max(50, stepsPerEpoch)) recent.shift();
       const ips = images / ((Date.now() - t0) / 1000);
