@@ -5,6 +5,7 @@ import { DiloUsageError, printJsonResult, Progress, selectBackend, SkipReport, t
 import { isMethodName, METHOD_NAMES, runSaliencyJob, type MethodName } from '@dilo/saliency';
 import { loadPseudoMaskedSet } from './pseudo-set';
 import { SALIENCY_NET_DEFAULTS, trainSaliencyNet, type SaliencyNetConfig } from './train';
+import { STUDENT_NOISE, type StudentNoiseConfig } from './student-noise';
 
 interface TrainArgs {
   images?: string;
@@ -23,6 +24,7 @@ interface TrainArgs {
   'confidence-weight': boolean;
   keep: number;
   augment: 'flip' | 'noisy';
+  noise?: string;
   seed: number;
   resume: boolean;
   'max-steps'?: number;
@@ -36,6 +38,21 @@ interface TrainArgs {
  * `--pseudo`: '+'-separated sources of the targets, each a registry method computed here into
  * RUN/pseudo/<method> (cached by image bytes) or `maps:DIR`, maps computed before.
  */
+/** --noise: JSON merged over STUDENT_NOISE (only its keys; ranges are checked with the config) */
+export function noiseConfig(json: string | undefined): StudentNoiseConfig {
+  if (json === undefined) return { ...STUDENT_NOISE };
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    throw new DiloUsageError(`--noise is not JSON: ${json}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new DiloUsageError(`--noise must be a JSON object, got ${json}`);
+  const unknown = Object.keys(v).filter((k) => !(k in STUDENT_NOISE));
+  if (unknown.length) throw new DiloUsageError(`--noise: unknown key(s) ${unknown.join(', ')} (have: ${Object.keys(STUDENT_NOISE).join(', ')})`);
+  return { ...STUDENT_NOISE, ...(v as Partial<StudentNoiseConfig>) };
+}
+
 export function parsePseudoSpec(spec: string): { method?: MethodName; dir?: string; label: string }[] {
   const parts = spec.split('+').map((s) => s.trim()).filter(Boolean);
   if (parts.length === 0) throw new DiloUsageError('--pseudo needs at least one method (rbd, mc, rbd+mc) or maps:DIR');
@@ -71,6 +88,7 @@ export const saliencyTrainCommand: CommandModule<object, TrainArgs> = {
       .option('confidence-weight', { type: 'boolean', default: SALIENCY_NET_DEFAULTS.confidenceWeighted, describe: "weight each pixel's BCE by the pseudo-mask's confidence |2t - 1| (unsure pixels count less)" })
       .option('keep', { type: 'number', default: SALIENCY_NET_DEFAULTS.keepFraction, describe: 'train on this fraction of the images: those whose pseudo-masks are the most confident (mean |2t - 1|)' })
       .option('augment', { type: 'string', choices: ['flip', 'noisy'], default: SALIENCY_NET_DEFAULTS.augment, describe: "the student's input noise: flips only, or 'noisy' (random resized crop 0.4-1, colour jitter 0.4 p 0.8, greyscale p 0.2; the mask is cropped with the image)" })
+      .option('noise', { type: 'string', describe: 'with --augment noisy: JSON over the default ranges, e.g. \'{"scale":[1,1]}\' for colour noise only (keys scale, ratio, jitter, jitterP, greyP)' })
       .option('seed', { type: 'number', default: SALIENCY_NET_DEFAULTS.seed })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out (same settings)' })
       .option('max-steps', { type: 'number', describe: 'stop after this many steps in total (checkpointed; --resume continues)' })
@@ -80,6 +98,7 @@ export const saliencyTrainCommand: CommandModule<object, TrainArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<TrainArgs>,
   handler: async (a) => {
     if (!a.images || !a.out) throw new DiloUsageError('saliency train needs --images DIR and --out RUN');
+    if (a.noise !== undefined && a.augment !== 'noisy') throw new DiloUsageError('--noise sets the ranges of --augment noisy; add --augment noisy (or drop --noise)');
     const sources = parsePseudoSpec(a.pseudo);
     const config: SaliencyNetConfig = {
       unet: { base: a.base, levels: a.levels },
@@ -94,6 +113,7 @@ export const saliencyTrainCommand: CommandModule<object, TrainArgs> = {
       confidenceWeighted: a['confidence-weight'],
       keepFraction: a.keep,
       augment: a.augment,
+      ...(a.augment === 'noisy' ? { noise: noiseConfig(a.noise) } : {}),
       seed: a.seed,
       pseudo: sources.map((s) => s.label),
     };

@@ -1,7 +1,8 @@
 import { Rng } from '@dilo/core';
 import { batchArrays, IMAGENET_MEAN, IMAGENET_STD, type PseudoMaskedSet } from './pseudo-set';
 import { drawNoisePlan, flipOnlyPlan, noisyBatchArrays, STUDENT_NOISE, type StudentNoisePlan } from './student-noise';
-import { SALIENCY_NET_DEFAULTS, stepArrays, type SaliencyNetConfig } from './train';
+import { SALIENCY_NET_DEFAULTS, stepArrays, validateSaliencyNetConfig, type SaliencyNetConfig } from './train';
+import { noiseConfig } from './command';
 
 const S = 8;
 
@@ -102,4 +103,28 @@ test("a training step's arrays: 'flip' is the flip-only batch, 'noisy' differs f
   expect(noisy.x).not.toEqual(flip.x);
   expect(stepArrays({ ...c, augment: 'noisy' }, set, 0, 1)).toEqual(noisy);
   expect(stepArrays({ ...c, augment: 'noisy' }, set, 1, 1).x).not.toEqual(noisy.x);
+});
+
+test('--noise is JSON over the defaults; bad keys and ranges are usage errors', () => {
+  expect(noiseConfig(undefined)).toEqual(STUDENT_NOISE);
+  expect(noiseConfig('{"scale":[1,1]}')).toEqual({ ...STUDENT_NOISE, scale: [1, 1] });
+  expect(() => noiseConfig('{"scal":[1,1]}')).toThrow(/unknown key\(s\) scal/);
+  expect(() => noiseConfig('[1]')).toThrow(/JSON object/);
+  expect(() => noiseConfig('{scale')).toThrow(/not JSON/);
+  const c: SaliencyNetConfig = { ...SALIENCY_NET_DEFAULTS, size: S, batch: 4, augment: 'noisy', pseudo: ['rbd'] };
+  expect(() => validateSaliencyNetConfig({ ...c, noise: { ...STUDENT_NOISE, scale: [0.5, 1.5] } })).toThrow(/--noise scale/);
+  expect(() => validateSaliencyNetConfig({ ...c, noise: { ...STUDENT_NOISE, greyP: 2 } })).toThrow(/--noise greyP must be a probability/);
+  expect(() => validateSaliencyNetConfig({ ...c, augment: 'strong' as 'noisy' })).toThrow(/--augment must be flip or noisy/);
+  // colour noise only: every crop is the whole image
+  const set = redMaskSet(4);
+  const colourOnly = stepArrays({ ...c, noise: noiseConfig('{"scale":[1,1],"ratio":[1,1]}') }, set, 0, 0);
+  const flips = stepArrays({ ...c, augment: 'flip' }, set, 0, 0);
+  expect(colourOnly.y).not.toEqual(new Float32Array(colourOnly.y.length));
+  // same targets up to the flips (drawn from another stream): each target row is a flip-only target row or its mirror
+  for (let j = 0; j < 4; j++) {
+    const row = (a: Float32Array) => Array.from(a.subarray(j * S * S, (j + 1) * S * S));
+    const mirrored = (r: number[]) => r.map((_, p) => r[Math.floor(p / S) * S + (S - 1 - (p % S))]);
+    const t = row(colourOnly.y), f = row(flips.y);
+    expect(t.every((v, p) => Math.abs(v - f[p]) < 1e-6) || t.every((v, p) => Math.abs(v - mirrored(f)[p]) < 1e-6)).toBe(true);
+  }
 });

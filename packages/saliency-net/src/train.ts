@@ -8,7 +8,7 @@ import { UNet, UNET_DEFAULTS, unetStride, type UNetConfig } from './unet';
 import { saliencyLoss } from './loss';
 import { batchArrays, IMAGENET_MEAN, IMAGENET_STD, keepMostConfident, type PseudoMaskedSet } from './pseudo-set';
 import { unetToOnnx } from './onnx-export';
-import { drawNoisePlan, noisyBatchArrays } from './student-noise';
+import { drawNoisePlan, noisyBatchArrays, STUDENT_NOISE, type StudentNoiseConfig } from './student-noise';
 
 /** Everything that defines a training run (saved in its checkpoint; --resume must match it). */
 export interface SaliencyNetConfig {
@@ -32,6 +32,8 @@ export interface SaliencyNetConfig {
    * colour jitter and greyscale as well, STUDENT_NOISE; the mask is cropped with the image)
    */
   augment: 'flip' | 'noisy';
+  /** the noise ranges when augment is 'noisy' (default STUDENT_NOISE) */
+  noise?: StudentNoiseConfig;
   seed: number;
   /** the unsupervised methods whose maps are the targets (recorded, not used here) */
   pseudo: string[];
@@ -65,6 +67,14 @@ export function validateSaliencyNetConfig(c: SaliencyNetConfig): void {
   if (!(c.momentum >= 0 && c.momentum < 1)) bad(`--momentum must be in [0, 1), got ${c.momentum}`);
   if (!(c.weightDecay >= 0)) bad(`--weight-decay must be >= 0, got ${c.weightDecay}`);
   if (c.augment !== 'flip' && c.augment !== 'noisy') bad(`--augment must be flip or noisy, got '${String(c.augment)}'`);
+  if (c.noise) {
+    const n = c.noise;
+    const range = (r: unknown, lo: number, hi: number) => Array.isArray(r) && r.length === 2 && r.every((v) => typeof v === 'number' && v >= lo && v <= hi) && r[0] <= r[1];
+    if (!range(n.scale, 1e-3, 1)) bad(`--noise scale must be [min, max] within (0, 1], got ${JSON.stringify(n.scale)}`);
+    if (!range(n.ratio, 1e-3, 1e3)) bad(`--noise ratio must be [min, max] of positive aspect ratios, got ${JSON.stringify(n.ratio)}`);
+    if (!(n.jitter >= 0 && n.jitter < 1)) bad(`--noise jitter must be in [0, 1), got ${n.jitter}`);
+    for (const k of ['jitterP', 'greyP'] as const) if (!(n[k] >= 0 && n[k] <= 1)) bad(`--noise ${k} must be a probability, got ${n[k]}`);
+  }
   if (!(c.keepFraction > 0 && c.keepFraction <= 1)) bad(`--keep must be in (0, 1], got ${c.keepFraction}`);
   if (!Number.isInteger(c.warmupSteps) || c.warmupSteps < 0) bad(`--warmup-steps must be a non-negative integer, got ${c.warmupSteps}`);
 }
@@ -157,7 +167,7 @@ export function stepArrays(c: SaliencyNetConfig, data: PseudoMaskedSet, epoch: n
   const { indices, flips } = stepBatch(c, data.n, epoch, stepInEpoch);
   if (c.augment === 'flip') return { ...batchArrays(data, indices, flips), n: indices.length };
   const noiseRng = new Rng(c.seed).stream('epoch', epoch, 'step', stepInEpoch, 'noise');
-  const plans = indices.map((_, j) => drawNoisePlan(noiseRng.stream(j), data.size));
+  const plans = indices.map((_, j) => drawNoisePlan(noiseRng.stream(j), data.size, c.noise ?? STUDENT_NOISE));
   return { ...noisyBatchArrays(data, indices, plans), n: indices.length };
 }
 
