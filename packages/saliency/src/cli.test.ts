@@ -62,6 +62,17 @@ describe('dilo saliency CLI', () => {
     const self = await run(['saliency', 'eval', '--pred', path.join(root, 'gt'), '--gt', path.join(root, 'gt'), '--json']);
     const p = JSON.parse(self.stdout.trim().split('\n').pop() as string);
     expect(p).toMatchObject({ mae: 0, maxF: 1, adaptiveF: 1, S: 1 });
+
+    // the oracle over the maps and the ground truth itself picks the ground truth on every image
+    const o = await run(['saliency', 'oracle', '--gt', path.join(root, 'gt'), '--pred', path.join(root, 'maps'), path.join(root, 'gt'), '--json']);
+    expect(o.error).toBeNull();
+    const or = JSON.parse(o.stdout.trim().split('\n').pop() as string);
+    expect(or.folders.map((f: { picked: number }) => f.picked)).toEqual([0, 3]);
+    expect(or.folders[0].maxF).toBe(scores.maxF);
+    expect(or.oracle).toMatchObject({ mae: 0, maxF: 1, n: 3 });
+    // averaging with the ground truth halves every pixel's error (up to the 8-bit rounding)
+    expect(or.average.mae).toBeCloseTo(scores.mae / 2, 2);
+    expect((await run(['saliency', 'oracle', '--gt', 'g', '--pred', 'a'])).error?.message).toMatch(/two or more --pred/);
   });
 
   it('usage errors: unknown method, missing folders, onnx without a model', async () => {

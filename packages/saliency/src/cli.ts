@@ -5,6 +5,8 @@ import { isMethodName, METHOD_NAMES, type MethodName } from './registry';
 import { resolveMethodSpec } from './methods/net';
 import { parseShard, runSaliencyJob } from './batch/job';
 import { evaluateFolders } from './metrics/eval-folders';
+import { evaluateOracle } from './metrics/oracle';
+import type { SaliencyScores } from './metrics/evaluator';
 
 interface EvalArgs {
   pred: string;
@@ -46,6 +48,57 @@ export const saliencyEvalCommand: CommandModule<object, EvalArgs> = {
     else {
       process.stdout.write(`${s.n} maps scored (${r.resized} resized to their mask); ${skips.summary()}\n`);
       for (const k of ['mae', 'maxF', 'meanF', 'adaptiveF', 'S', 'E', 'maxE', 'meanE'] as const) process.stdout.write(`  ${k.padEnd(10)} ${result[k]}\n`);
+    }
+  },
+};
+
+interface OracleArgs {
+  pred?: string[];
+  gt?: string;
+  json: boolean;
+}
+
+function rounded(s: SaliencyScores): Record<string, number> {
+  return { mae: round(s.mae), maxF: round(s.maxF), meanF: round(s.meanF), adaptiveF: round(s.adaptiveF), S: round(s.S), E: round(s.E), n: s.n };
+}
+
+export const saliencyOracleCommand: CommandModule<object, OracleArgs> = {
+  command: 'oracle',
+  describe: 'Score several map folders, their average, and the oracle that picks the best map per image with the ground truth (a ceiling for fusing them)',
+  builder: (y: Argv) =>
+    y
+      .option('pred', { type: 'string', array: true, describe: 'map folders to combine, two or more (repeat --pred, or list them after one)' })
+      .option('gt', { type: 'string', describe: 'folder of ground-truth masks (binarised at > 128)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<OracleArgs>,
+  handler: async (a) => {
+    if (!a.pred || a.pred.length < 2 || !a.gt) throw new DiloUsageError('saliency oracle needs --gt DIR and two or more --pred DIR');
+    let progress: Progress | null = null;
+    const skips = new SkipReport();
+    const r = await evaluateOracle({
+      preds: a.pred,
+      gt: a.gt,
+      report: skips,
+      onProgress: (done, total) => {
+        progress ??= new Progress({ label: 'oracle', total });
+        progress.tick(done - progress.value);
+      },
+    }).finally(() => (progress as Progress | null)?.stop());
+    const result = {
+      folders: r.folders.map((f, k) => ({ pred: f.pred, ...rounded(f.scores), picked: r.picks[k] })),
+      average: rounded(r.average),
+      oracle: rounded(r.oracle),
+      resized: r.resized,
+      ...skips.counts(),
+    };
+    if (a.json) printJsonResult(result);
+    else {
+      process.stdout.write(`${r.oracle.n} images scored in every folder; ${skips.summary()}\n`);
+      const row = (name: string, s: Record<string, number>, extra = ''): void => {
+        process.stdout.write(`  ${name.padEnd(40)} maxF ${s.maxF}  meanF ${s.meanF}  MAE ${s.mae}  S ${s.S}  E ${s.E}${extra}\n`);
+      };
+      r.folders.forEach((f, k) => row(f.pred, rounded(f.scores), `  (oracle picked ${r.picks[k]})`));
+      row('average of the maps', result.average);
+      row('oracle (best map per image)', result.oracle);
     }
   },
 };
@@ -116,7 +169,7 @@ export function makeSaliencyCommand(extra: CommandModule[] = []): CommandModule<
     describe: 'Compute saliency maps of a folder of images (cached, resumable, shardable); `saliency eval` scores maps',
     builder: (y: Argv) =>
       y
-        .command([saliencyEvalCommand as unknown as CommandModule, ...extra])
+        .command([saliencyEvalCommand as unknown as CommandModule, saliencyOracleCommand as unknown as CommandModule, ...extra])
         .option('method', { type: 'string', default: 'rbd', describe: `estimator: ${METHOD_NAMES.join(', ')}, or net:RUN (a network trained by \`dilo saliency train --out RUN\`)` })
         .option('images', { type: 'string', describe: 'input folder (recursive)' })
         .option('out', { type: 'string', describe: 'output folder; maps mirror the input layout as 8-bit PNG' })

@@ -24,5 +24,6 @@ export * from './batch/compute';
 export * from './batch/pool';
 export * from './batch/job';
 export * from './metrics/eval-folders';
+export * from './metrics/oracle';
 export * from './cli';
 export * from './onnx/writer';

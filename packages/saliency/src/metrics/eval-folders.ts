@@ -28,9 +28,29 @@ function stem(root: string, file: string): string {
   return rel.slice(0, rel.length - path.extname(rel).length).split(path.sep).join('/');
 }
 
-function fitTo(map: GrayImage, w: number, h: number): GrayImage {
+/** A map resized (bilinear) to its mask's size, as the toolboxes do. */
+export function fitTo(map: GrayImage, w: number, h: number): GrayImage {
   const r = resizeBilinear(Float32Array.from(map.data), map.width, map.height, 1, w, h);
   return { width: w, height: h, data: Uint8Array.from(r, (v) => Math.round(v)) };
+}
+
+/** The stem of a mask (its path under the ground-truth root, no extension) as used to find its map. */
+export function maskId(gtRoot: string, file: string): string {
+  return stem(gtRoot, file);
+}
+
+/**
+ * Index the maps under `root`: the returned function gives the map file of a mask id, or
+ * undefined. A flat ground-truth folder also matches maps kept in sub-folders, by file name.
+ */
+export async function indexMaps(root: string, report: SkipReport): Promise<(id: string) => string | undefined> {
+  const byStem = new Map<string, string>();
+  const byBase = new Map<string, string>();
+  for (const p of await listImages(root, { onUnreadable: (file, problem) => report.skip(file, problem) })) {
+    byStem.set(stem(root, p), p);
+    byBase.set(path.posix.basename(stem(root, p)), p);
+  }
+  return (id) => byStem.get(id) ?? byBase.get(path.posix.basename(id));
 }
 
 /** Score every map under `pred` against the mask of the same relative name under `gt`. */
@@ -39,12 +59,7 @@ export async function evaluateFolders(opts: EvalFoldersOptions): Promise<EvalFol
   const onUnreadable = (file: string, problem: string): unknown => report.skip(file, problem);
   const gts = await listImages(opts.gt, { onUnreadable });
   if (gts.length === 0) throw new DiloInputError(opts.gt, 'no ground-truth masks found');
-  const preds = new Map<string, string>();
-  const byBase = new Map<string, string>();
-  for (const p of await listImages(opts.pred, { onUnreadable })) {
-    preds.set(stem(opts.pred, p), p);
-    byBase.set(path.posix.basename(stem(opts.pred, p)), p);
-  }
+  const mapFor = await indexMaps(opts.pred, report);
   const ev = new SaliencyEvaluator();
   const missing: string[] = [];
   const rows: string[] = ['id,mae,maxF,adaptiveF,S,E'];
@@ -53,8 +68,7 @@ export async function evaluateFolders(opts: EvalFoldersOptions): Promise<EvalFol
   let done = 0;
   for (const g of gts) {
     const id = stem(opts.gt, g);
-    // a flat ground-truth folder also matches maps kept in sub-folders, by file name
-    const p = preds.get(id) ?? byBase.get(path.posix.basename(id));
+    const p = mapFor(id);
     done++;
     if (!p) {
       missing.push(g);
