@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { Progress, JsonlLog, formatSeconds, writeFileAtomic, writeFileAtomicSync } from './index';
+import { Progress, JsonlLog, formatSeconds, jobProgress, writeFileAtomic, writeFileAtomicSync } from './index';
 
 function capture(): { stream: NodeJS.WriteStream; text: () => string } {
   let out = '';
@@ -21,6 +21,18 @@ describe('progress and logs', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^job: 1\/4 \(25%\) [\d.]+\/s ETA \S+ \| loss 1\.234$/);
     expect(lines[1]).toMatch(/^job: 4\/4 \(100%\)/);
+  });
+
+  it('jobProgress makes its bar on the first report and follows absolute counts', () => {
+    const c = capture();
+    const p = jobProgress('maps', { stream: c.stream, plainInterval: 0 });
+    p.stop(); // before any report: nothing to stop, nothing printed
+    expect(c.text()).toBe('');
+    p.onProgress(2, 5);
+    p.onProgress(5, 5);
+    p.stop();
+    const lines = c.text().trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[1])).toEqual(['2/5', '5/5']);
   });
 
   it('formats durations', () => {

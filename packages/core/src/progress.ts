@@ -79,6 +79,21 @@ export class Progress {
   }
 }
 
+/**
+ * A bar for a job that reports absolute counts through `onProgress(done, total)`: made on the first
+ * call (the job knows its total only then), advanced to each `done`; `stop()` when the job ends.
+ */
+export function jobProgress(label: string, opts: Omit<ProgressOptions, 'label' | 'total'> = {}): { onProgress: (done: number, total: number) => void; stop: () => void } {
+  let bar: Progress | null = null;
+  return {
+    onProgress: (done, total) => {
+      bar ??= new Progress({ ...opts, label, total });
+      bar.tick(done - bar.value);
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
 function fmt(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);

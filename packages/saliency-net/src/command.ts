@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { DiloUsageError, printJsonResult, Progress, selectBackend, SkipReport, type BackendName } from '@dilo/core';
+import { DiloUsageError, jobProgress, printJsonResult, selectBackend, SkipReport, type BackendName } from '@dilo/core';
 import { isMethodName, METHOD_NAMES, runSaliencyJob, type MethodName } from '@dilo/saliency';
 import { loadPseudoMaskedSet } from './pseudo-set';
 import { SALIENCY_NET_DEFAULTS, trainSaliencyNet, type SaliencyNetConfig } from './train';
@@ -127,33 +127,27 @@ export const saliencyTrainCommand: CommandModule<object, TrainArgs> = {
         continue;
       }
       const out = path.join(a.out, 'pseudo', s.method!);
-      let progress: Progress | null = null;
+      const progress = jobProgress(`pseudo-masks ${s.method}`);
       const r = await runSaliencyJob({
         method: s.method!,
         images: a.images,
         out,
         workers: a.workers,
         cacheDir: path.join(a.out, 'pseudo', '.cache'),
-        onProgress: (done, total) => {
-          progress ??= new Progress({ label: `pseudo-masks ${s.method}`, total });
-          progress.tick(done - progress.value);
-        },
-      }).finally(() => (progress as Progress | null)?.stop());
+        onProgress: progress.onProgress,
+      }).finally(progress.stop);
       for (const f of r.failures) skips.skip(f.file, f.problem);
       mapDirs.push(out);
     }
     // 2. images and fused pseudo-masks in memory, at the network's input size
-    let loadProgress: Progress | null = null;
+    const loadProgress = jobProgress('load');
     const data = await loadPseudoMaskedSet({
       images: a.images,
       mapDirs,
       size: a.size,
       report: skips,
-      onProgress: (done, total) => {
-        loadProgress ??= new Progress({ label: 'load', total });
-        loadProgress.tick(done - loadProgress.value);
-      },
-    }).finally(() => (loadProgress as Progress | null)?.stop());
+      onProgress: loadProgress.onProgress,
+    }).finally(loadProgress.stop);
     skips.processed = data.n;
     // 3. train
     await selectBackend({ backend: a.backend as BackendName | 'auto' });

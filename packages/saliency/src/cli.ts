@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { DiloUsageError, printJsonResult, Progress, SkipReport } from '@dilo/core';
+import { DiloUsageError, jobProgress, printJsonResult, SkipReport } from '@dilo/core';
 import { isMethodName, METHOD_NAMES, type MethodName } from './registry';
 import { resolveMethodSpec } from './methods/net';
 import { parseShard, runSaliencyJob } from './batch/job';
@@ -30,18 +30,15 @@ export const saliencyEvalCommand: CommandModule<object, EvalArgs> = {
       .option('per-image', { type: 'string', describe: 'write per-image scores to this CSV' }) as unknown as Argv<EvalArgs>,
   handler: async (a) => {
     if (!a.pred || !a.gt) throw new DiloUsageError('saliency eval needs --pred DIR and --gt DIR');
-    let progress: Progress | null = null;
+    const progress = jobProgress('eval');
     const skips = new SkipReport();
     const r = await evaluateFolders({
       pred: a.pred,
       gt: a.gt,
       report: skips,
       perImageCsv: a['per-image'],
-      onProgress: (done, total) => {
-        progress ??= new Progress({ label: 'eval', total });
-        progress.tick(done - progress.value);
-      },
-    }).finally(() => (progress as Progress | null)?.stop());
+      onProgress: progress.onProgress,
+    }).finally(progress.stop);
     const s = r.scores;
     const result = { mae: round(s.mae), maxF: round(s.maxF), meanF: round(s.meanF), adaptiveF: round(s.adaptiveF), S: round(s.S), E: round(s.E), maxE: round(s.maxE), meanE: round(s.meanE), n: s.n, missing: r.missing.length, resized: r.resized, ...skips.counts() };
     if (a.json) printJsonResult(result);
@@ -72,17 +69,14 @@ export const saliencyOracleCommand: CommandModule<object, OracleArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<OracleArgs>,
   handler: async (a) => {
     if (!a.pred || a.pred.length < 2 || !a.gt) throw new DiloUsageError('saliency oracle needs --gt DIR and two or more --pred DIR');
-    let progress: Progress | null = null;
+    const progress = jobProgress('oracle');
     const skips = new SkipReport();
     const r = await evaluateOracle({
       preds: a.pred,
       gt: a.gt,
       report: skips,
-      onProgress: (done, total) => {
-        progress ??= new Progress({ label: 'oracle', total });
-        progress.tick(done - progress.value);
-      },
-    }).finally(() => (progress as Progress | null)?.stop());
+      onProgress: progress.onProgress,
+    }).finally(progress.stop);
     const result = {
       folders: r.folders.map((f, k) => ({ pred: f.pred, ...rounded(f.scores), picked: r.picks[k] })),
       average: rounded(r.average),
@@ -193,7 +187,7 @@ export function makeSaliencyCommand(extra: CommandModule[] = []): CommandModule<
       const shard = a.shard ? parseShard(a.shard) : undefined;
       // yargs turns --no-cache into cache=false
       const noCache = a['no-cache'] === true || (a.cache as unknown) === false;
-      let progress: Progress | null = null;
+      const progress = jobProgress(`saliency ${a.method}`);
       const report = await runSaliencyJob({
         method: spec.method as MethodName,
         params: spec.params,
@@ -202,11 +196,8 @@ export function makeSaliencyCommand(extra: CommandModule[] = []): CommandModule<
         workers: a.workers,
         shard,
         cacheDir: noCache ? null : a.cache,
-        onProgress: (done, total) => {
-          progress ??= new Progress({ label: `saliency ${a.method}`, total });
-          progress.tick(done - progress.value);
-        },
-      }).finally(() => (progress as Progress | null)?.stop());
+        onProgress: progress.onProgress,
+      }).finally(progress.stop);
       // each unreadable input once, one line; the exit code (3) says the run left inputs out
       const skips = new SkipReport();
       for (const f of report.failures) skips.skip(f.file, f.problem);

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { generateSynthDataset, printJsonResult, Progress, DiloUsageError } from '@dilo/core';
+import { generateSynthDataset, printJsonResult, jobProgress, DiloUsageError } from '@dilo/core';
 
 interface SynthArgs {
   out: string;
@@ -27,22 +27,19 @@ const synthCommand: CommandModule<object, SynthArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object as the last line' }) as unknown as Argv<SynthArgs>,
   handler: async (a) => {
     if (!Number.isInteger(a.seed)) throw new DiloUsageError(`--seed must be an integer, got ${a.seed}`);
-    let progress: Progress | null = null;
+    const progress = jobProgress('synth');
     const t0 = Date.now();
     let summary;
     try {
       summary = await generateSynthDataset({
         out: a.out, seed: a.seed, classes: a.classes, size: a.size, train: a.train, val: a.val, correlation: a.correlation,
-        onProgress: (done, total) => {
-          progress ??= new Progress({ label: 'synth', total });
-          progress.tick(done - progress.value);
-        },
+        onProgress: progress.onProgress,
       });
     } catch (err) {
       if (err instanceof RangeError) throw new DiloUsageError(err.message);
       throw err;
     } finally {
-      (progress as Progress | null)?.stop();
+      progress.stop();
     }
     const result = {
       out: summary.out,

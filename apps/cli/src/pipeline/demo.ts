@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { generateSynthDataset, Progress, SYNTH_VERSION, writeFileAtomic } from '@dilo/core';
+import { generateSynthDataset, jobProgress, SYNTH_VERSION, writeFileAtomic } from '@dilo/core';
 import { runStage } from './stage';
 import type { DemoConfig } from './demo-config';
 
@@ -44,16 +44,8 @@ export async function ensureSynthDataset(dir: string, seed: number): Promise<boo
     const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as { seed: number; version: number };
     if (meta.seed === seed && meta.version === SYNTH_VERSION) return false;
   }
-  let progress: Progress | null = null;
-  await generateSynthDataset({
-    out: dir,
-    seed,
-    onProgress: (done, total) => {
-      progress ??= new Progress({ label: 'dataset', total });
-      progress.tick(done - progress.value);
-    },
-  });
-  (progress as Progress | null)?.stop();
+  const progress = jobProgress('dataset');
+  await generateSynthDataset({ out: dir, seed, onProgress: progress.onProgress }).finally(progress.stop);
   return true;
 }
 
