@@ -19,6 +19,11 @@ function round(v: number): number {
   return Number.isFinite(v) ? +v.toFixed(4) : v;
 }
 
+/** The scores as `--json` prints them: 4 decimals, the keys of SaliencyScores. */
+function rounded(s: SaliencyScores): SaliencyScores {
+  return { mae: round(s.mae), maxF: round(s.maxF), meanF: round(s.meanF), adaptiveF: round(s.adaptiveF), S: round(s.S), E: round(s.E), maxE: round(s.maxE), meanE: round(s.meanE), n: s.n };
+}
+
 export const saliencyEvalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
   describe: 'Score saliency maps against ground-truth masks (MAE, max/mean/adaptive F, S, E)',
@@ -40,7 +45,7 @@ export const saliencyEvalCommand: CommandModule<object, EvalArgs> = {
       onProgress: progress.onProgress,
     }).finally(progress.stop);
     const s = r.scores;
-    const result = { mae: round(s.mae), maxF: round(s.maxF), meanF: round(s.meanF), adaptiveF: round(s.adaptiveF), S: round(s.S), E: round(s.E), maxE: round(s.maxE), meanE: round(s.meanE), n: s.n, missing: r.missing.length, resized: r.resized, ...skips.counts() };
+    const result = { ...rounded(s), missing: r.missing.length, resized: r.resized, ...skips.counts() };
     if (a.json) printJsonResult(result);
     else {
       process.stdout.write(`${s.n} maps scored (${r.resized} resized to their mask); ${skips.summary()}\n`);
@@ -53,10 +58,6 @@ interface OracleArgs {
   pred?: string[];
   gt?: string;
   json: boolean;
-}
-
-function rounded(s: SaliencyScores): Record<string, number> {
-  return { mae: round(s.mae), maxF: round(s.maxF), meanF: round(s.meanF), adaptiveF: round(s.adaptiveF), S: round(s.S), E: round(s.E), n: s.n };
 }
 
 export const saliencyOracleCommand: CommandModule<object, OracleArgs> = {
@@ -87,7 +88,7 @@ export const saliencyOracleCommand: CommandModule<object, OracleArgs> = {
     if (a.json) printJsonResult(result);
     else {
       process.stdout.write(`${r.oracle.n} images scored in every folder; ${skips.summary()}\n`);
-      const row = (name: string, s: Record<string, number>, extra = ''): void => {
+      const row = (name: string, s: SaliencyScores, extra = ''): void => {
         process.stdout.write(`  ${name.padEnd(40)} maxF ${s.maxF}  meanF ${s.meanF}  MAE ${s.mae}  S ${s.S}  E ${s.E}${extra}\n`);
       };
       r.folders.forEach((f, k) => row(f.pred, rounded(f.scores), `  (oracle picked ${r.picks[k]})`));
